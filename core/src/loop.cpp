@@ -1,0 +1,226 @@
+#include "handoff/loop.hpp"
+
+#include "handoff/thread_registry.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <typeinfo>
+
+namespace handoff {
+
+namespace {
+
+void report_to_stderr(std::exception_ptr error) noexcept {
+  try {
+    std::rethrow_exception(std::move(error));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "handoff: a loop task threw %s: %s\n", typeid(e).name(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "handoff: a loop task threw a non-standard exception\n");
+  }
+}
+
+}  // namespace
+
+loop::loop(loop_driver& driver, loop_options options)
+    : driver_(driver),
+      clock_(options.time_source != nullptr ? *options.time_source : clock::steady()),
+      budget_(options.pump_budget),
+      loop_thread_(std::this_thread::get_id()) {
+  if (budget_ <= std::chrono::nanoseconds::zero()) {
+    throw errors::invalid_argument("pump_budget must be positive");
+  }
+}
+
+loop::~loop() {
+  close();
+  discard_pending();
+}
+
+bool loop::post_task(task&& fn) {
+  bool was_empty = false;
+  {
+    std::lock_guard lock(queue_mutex_);  // the closed check and the push are one step against close()
+    if (closed_.load(std::memory_order_relaxed)) {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      return false;  // fn is destroyed by the caller's temporary, on this thread
+    }
+    was_empty = incoming_.empty();
+    incoming_.push_back(std::move(fn));
+  }
+  // Only the post that starts a batch wakes the host; the pump takes the whole batch.
+  if (was_empty) driver_.wake();
+  return true;
+}
+
+timer loop::schedule(duration delay, task&& fn) {
+  auto state = std::make_shared<detail::timer_state>();
+  state->deadline = clock_.now() + std::max(delay, duration::zero());
+  state->callback = std::move(fn);
+  {
+    std::lock_guard lock(timers_mutex_);  // heap and sequence move together
+    if (closed()) {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      state->status.store(detail::timer_state::cancelled, std::memory_order_relaxed);
+      return timer(std::move(state));
+    }
+    state->sequence = timer_sequence_++;
+    timers_.push_back(state);
+    std::push_heap(timers_.begin(), timers_.end(), timer_later{});
+  }
+  // relaxed: a stale read only costs one spare wake; the pump re-arms from the heap.
+  if (state->deadline.time_since_epoch().count() < armed_deadline_.load(std::memory_order_relaxed)) {
+    driver_.wake();
+  }
+  return timer(std::move(state));
+}
+
+void loop::close() noexcept {
+  {
+    std::lock_guard lock(queue_mutex_);  // no post may slip in between the check and the flag
+    if (closed_.exchange(true, std::memory_order_acq_rel)) return;
+  }
+  closed_source_.request_stop();  // wakes every invoke() waiting on closed_token()
+  driver_.wake();                 // so the loop thread discards what is pending
+}
+
+void loop::set_exception_handler(exception_handler handler) { on_exception_ = std::move(handler); }
+
+void loop::run_guarded(task& fn) noexcept {
+  try {
+    fn();
+  } catch (...) {
+    auto error = std::current_exception();
+    if (on_exception_) {
+      try {
+        on_exception_(error);
+        return;
+      } catch (...) {
+        error = std::current_exception();  // the handler itself failed: report that instead
+      }
+    }
+    report_to_stderr(error);
+  }
+}
+
+loop::time_point loop::next_deadline() const {
+  std::lock_guard lock(timers_mutex_);  // a cancelled front only costs one spare pump
+  return timers_.empty() ? time_point::max() : timers_.front()->deadline;
+}
+
+void loop::compact_timers() {
+  // Cancelled timers stay in the heap until they surface; rebuild it when they
+  // could be half of it, so cancel-and-reschedule patterns keep memory bounded.
+  if (timers_.size() < 64 || timers_.size() < 2 * timers_after_compaction_) return;
+  std::erase_if(timers_, [](const auto& t) {
+    return t->status.load(std::memory_order_acquire) != detail::timer_state::pending;
+  });
+  std::make_heap(timers_.begin(), timers_.end(), timer_later{});
+  timers_after_compaction_ = timers_.size();
+}
+
+std::size_t loop::run_due_timers(time_point now) {
+  std::uint64_t sequence_limit = 0;
+  {
+    std::lock_guard lock(timers_mutex_);
+    sequence_limit = timer_sequence_;  // timers scheduled by these callbacks wait for the next pump
+  }
+  std::size_t ran = 0;
+  for (;;) {
+    std::shared_ptr<detail::timer_state> due;
+    {
+      std::lock_guard lock(timers_mutex_);  // pop one due timer; callbacks run unlocked
+      compact_timers();
+      if (timers_.empty()) break;
+      const auto& front = timers_.front();
+      if (front->deadline > now || front->sequence >= sequence_limit) break;
+      std::pop_heap(timers_.begin(), timers_.end(), timer_later{});
+      due = std::move(timers_.back());
+      timers_.pop_back();
+    }
+    int expected = detail::timer_state::pending;
+    // acq_rel: pairs with timer::cancel(); whoever wins decides whether it runs.
+    if (due->status.compare_exchange_strong(expected, detail::timer_state::fired,
+                                            std::memory_order_acq_rel)) {
+      run_guarded(due->callback);
+      ++ran;
+    }
+    due->callback.reset();
+    if (closed()) break;
+  }
+  return ran;
+}
+
+pump_result loop::pump() {
+  expect_loop_thread("loop::pump");
+  pump_result result;
+  if (closed()) {
+    discard_pending();
+    return result;
+  }
+  if (observer_ != nullptr) observer_->on_pump_begin();
+  const thread_activity activity("pumping the loop");
+
+  const time_point start = clock_.now();
+  result.timers_run = run_due_timers(start);
+
+  if (batch_position_ == batch_.size()) {
+    batch_.clear();  // keeps its capacity: the next swap hands it to producers
+    batch_position_ = 0;
+    std::lock_guard lock(queue_mutex_);  // take the whole batch queued so far in one swap
+    batch_.swap(incoming_);
+  }
+
+  // Yield at the budget, or earlier when a timer falls due, so timers stay on time under floods.
+  const time_point stop_at = std::min(start + budget_, next_deadline());
+  constexpr std::size_t clock_check_interval =
+      32;  // reading the clock per task would cost more than most tasks
+  while (batch_position_ < batch_.size() && !closed()) {
+    task& current = batch_[batch_position_++];
+    run_guarded(current);
+    current.reset();  // release captures now, not when the batch is reused
+    ++result.tasks_run;
+    if (result.tasks_run % clock_check_interval == 0 && clock_.now() >= stop_at) break;
+  }
+
+  if (closed()) {
+    discard_pending();
+  } else {
+    // Posts made during this pump found the queue empty and woke the driver
+    // themselves; only leftovers of this batch need a wake from here.
+    const bool leftovers = batch_position_ < batch_.size();
+    if (leftovers) driver_.wake();
+    {
+      std::lock_guard lock(queue_mutex_);
+      result.more_ready = leftovers || !incoming_.empty();
+    }
+    const time_point next = next_deadline();
+    armed_deadline_.store(next.time_since_epoch().count(), std::memory_order_relaxed);
+    driver_.arm_deadline(next);
+  }
+  if (observer_ != nullptr) observer_->on_pump_end();
+  return result;
+}
+
+void loop::discard_pending() noexcept {
+  std::vector<task> queued;
+  {
+    std::lock_guard lock(queue_mutex_);
+    queued.swap(incoming_);
+  }
+  std::vector<std::shared_ptr<detail::timer_state>> timers;
+  {
+    std::lock_guard lock(timers_mutex_);
+    timers.swap(timers_);
+  }
+  for (auto& t : timers) {
+    int expected = detail::timer_state::pending;
+    t->status.compare_exchange_strong(expected, detail::timer_state::cancelled, std::memory_order_acq_rel);
+    t->callback.reset();
+  }
+  batch_.clear();
+  batch_position_ = 0;
+  // `queued` and `timers` are destroyed here, on the loop thread, without running.
+}
+
+}  // namespace handoff
