@@ -80,7 +80,8 @@ void on_dump_signal(int /*signal_number*/) { dump_threads(STDERR_FILENO); }
 
 }  // namespace
 
-thread_registration::thread_registration(std::string_view name, bool set_os_name) noexcept : slot_(nullptr) {
+thread_registration::thread_registration(std::string_view name, bool set_os_name) noexcept
+    : slot_(nullptr), previous_(current_slot) {
   if (set_os_name) {
     std::array<char, 16> os_name{};  // Linux limits thread names to 15 bytes
     const std::size_t n = std::min(name.size(), os_name.size() - 1);
@@ -108,7 +109,7 @@ thread_registration::thread_registration(std::string_view name, bool set_os_name
 thread_registration::~thread_registration() {
   auto* s = static_cast<slot*>(slot_);
   if (s == nullptr) return;
-  current_slot = nullptr;
+  current_slot = static_cast<slot*>(previous_);
   s->tid.store(0, std::memory_order_release);
   s->claimed.store(false, std::memory_order_release);
 }

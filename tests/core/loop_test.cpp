@@ -1,5 +1,6 @@
 // Behaviours of handoff::loop, driven through headless_loop.
 #include "handoff/headless_loop.hpp"
+#include "support/running_loop.hpp"
 
 #include <gtest/gtest.h>
 
@@ -157,14 +158,12 @@ TEST(loop, one_wake_per_batch_of_posts) {
 }
 
 TEST(loop, an_idle_running_loop_is_never_woken) {
-  handoff::headless_loop ui;
-  std::jthread runner([&] { ui.run(); });
-  ui.invoke([] {});  // the loop is running and has served one wake
-  const auto before = ui.wakeups();
+  handoff::testing::running_loop ui;
+  ui->invoke([] {});  // the loop is running and has served one wake
+  const auto before = ui->wakeups();
   // Measuring idleness needs a window of real time; nothing waits on it for synchronisation.
   std::this_thread::sleep_for(200ms);
-  EXPECT_EQ(ui.wakeups(), before);
-  ui.stop();
+  EXPECT_EQ(ui->wakeups(), before);
 }
 
 TEST(loop, pump_off_the_loop_thread_throws_wrong_thread) {

@@ -1,7 +1,9 @@
 // handoff::headless_loop: a loop with no toolkit, run on the current thread.
 //
 // For terminal programs and tests. run() blocks the calling thread, which
-// becomes the loop thread, and pumps whenever the loop asks: after a post
+// becomes the loop thread (until run() starts, the constructing thread is: a
+// loop run on a new thread must be running before other threads invoke() on
+// it, or their calls run inline on the constructing thread), and pumps whenever the loop asks: after a post
 // that starts a batch, when a timer falls due, or when a pump left work
 // behind. Between those it sleeps on a condition variable: an idle loop is
 // never woken (wakeups() counts the times it was).

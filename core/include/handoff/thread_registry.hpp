@@ -33,6 +33,7 @@ class thread_registration {
 
  private:
   void* slot_;
+  void* previous_;  // a thread registered twice (a loop run on a pool thread) gets its outer slot back
 };
 
 /// Sets what the calling thread is doing for the length of a scope: a string
