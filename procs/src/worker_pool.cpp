@@ -105,6 +105,7 @@ struct slot {
   std::size_t discarded_tail = 0;  // bytes of an unfinished frame left when the worker closed its socket
   unsigned restarts = 0;
   unsigned quick_deaths = 0;  // in a row, for the backoff
+  bool did_work = false;      // sent an application message: it did not die "at once"
   std::optional<steady::time_point> restart_at;
 
   [[nodiscard]] std::size_t pending() const noexcept { return out.size() - out_sent; }
@@ -343,6 +344,7 @@ struct worker_pool::state {
     s.out.clear();
     s.out_sent = 0;
     s.started_at = now;
+    s.did_work = false;
     s.last_heard = now;
     s.cause = kill_cause::none;
     s.cause_text.clear();
@@ -436,6 +438,7 @@ struct worker_pool::state {
         protocol_error(s, "reserved message type " + std::to_string(f->type) + " from a worker");
         return;
       }
+      s.did_work = true;
       events.push_back({index, message_event{f->type, std::move(f->payload)}});
     }
     if (heard) s.last_heard = steady::now();
@@ -548,7 +551,9 @@ struct worker_pool::state {
     s.out.clear();
     s.out_sent = 0;
     s.decoder.reset();
-    if (now - s.started_at < options.stable_after) {
+    // A worker that delivered work was useful however short its life (a crash
+    // injected per work unit); only one that died before doing anything backs off.
+    if (now - s.started_at < options.stable_after && !s.did_work) {
       ++s.quick_deaths;
     } else {
       s.quick_deaths = 0;

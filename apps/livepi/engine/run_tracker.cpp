@@ -14,7 +14,9 @@ constexpr std::uint64_t stop_check_points = std::uint64_t{1} << 21;
 run_tracker::run_tracker(const run_config& config, coordinator::publisher& publish)
     : config_(config),
       publish_(publish),
-      book_(config.points, config.batch),
+      // Leases are whole kernel blocks, so no worker skips inside a block.
+      book_(config.points,
+            (config.batch + kernel_block_points - 1) / kernel_block_points * kernel_block_points),
       started_(steady::now()),
       deadline_(config.duration.count() > 0 ? started_ + config.duration : steady::time_point::max()),
       next_publish_(started_) {

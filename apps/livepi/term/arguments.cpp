@@ -59,6 +59,7 @@ command_line parse_command_line(int argc, char** argv) {
   command_line result;
   run_config& config = result.config;
   config.workers = std::max(1U, std::thread::hardware_concurrency());
+  config.worker_arguments = {"__worker"};  // workers are this same program in its hidden worker mode
 
   CLI::App app{"livepi: a live Monte Carlo estimate of pi, computed by worker processes or threads"};
   app.name("livepi");

@@ -81,7 +81,8 @@ struct worker_pool_options {
   std::size_t max_send_buffer = std::size_t{16} << 20;
   /// Replace workers that end (false: a slot stays empty once its worker ended).
   bool restart = true;
-  /// A worker that lived at least this long did not die "at once": its slot's backoff resets.
+  /// A worker that lived at least this long, or sent at least one application
+  /// message, did not die "at once": its slot's backoff resets.
   std::chrono::milliseconds stable_after{1000};
   /// The first delay after repeated quick deaths; it doubles per quick death in a row.
   std::chrono::milliseconds restart_delay{50};
