@@ -80,6 +80,10 @@ command_line parse_command_line(int argc, char** argv) {
   app.add_option("--batch", batch_text, "points per work unit handed to a worker (default: 16M)");
   app.add_option("--seed", config.seed, "random seed; the same seed and points give the same count")
       ->check(CLI::NonNegativeNumber.description(""));
+  double heartbeat_seconds = 2;
+  app.add_option("--heartbeat-timeout", heartbeat_seconds,
+                 "processes: a worker silent this many seconds is killed and replaced (default 2)")
+      ->check(CLI::Range(0.05, 3600.0).description(""));
   app.add_option("--fault-rate", config.fault_rate, "probability that a worker process crashes per work unit")
       ->check(CLI::Range(0.0, 0.999).description(""));
   app.add_flag("--json", result.json, "print one JSON summary on stdout at the end");
@@ -105,6 +109,8 @@ command_line parse_command_line(int argc, char** argv) {
   result.seed_given = app.count("--seed") > 0;
   if (!points_text.empty()) config.points = parse_count(points_text, "--points");
   if (!batch_text.empty()) config.batch = parse_count(batch_text, "--batch");
+  config.heartbeat_timeout =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(heartbeat_seconds));
   if (duration_seconds > 0) {
     if (duration_seconds > 1e9)
       throw usage_error("--duration: '" + std::to_string(duration_seconds) + "' is too long");
