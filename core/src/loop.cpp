@@ -164,7 +164,8 @@ pump_result loop::pump() {
   const time_point start = clock_.now();
   result.timers_run = run_due_timers(start);
 
-  if (batch_position_ == batch_.size()) {
+  const bool took_new_batch = batch_position_ == batch_.size();
+  if (took_new_batch) {
     batch_.clear();  // keeps its capacity: the next swap hands it to producers
     batch_position_ = 0;
     std::lock_guard lock(queue_mutex_);  // take the whole batch queued so far in one swap
@@ -186,14 +187,19 @@ pump_result loop::pump() {
   if (closed()) {
     discard_pending();
   } else {
-    // Posts made during this pump found the queue empty and woke the driver
-    // themselves; only leftovers of this batch need a wake from here.
+    // Ask for another pump when work is ready that no producer's wake covers:
+    // leftovers of this batch, or posts that arrived while this pump only ran
+    // leftovers (their wake was spent on this pump, which did not take them;
+    // repro: tests/repro/leftover_batch_wake_test.cpp). Posts made after a swap
+    // found the queue empty and woke the driver themselves.
     const bool leftovers = batch_position_ < batch_.size();
-    if (leftovers) driver_.wake();
+    bool waiting = false;
     {
       std::lock_guard lock(queue_mutex_);
-      result.more_ready = leftovers || !incoming_.empty();
+      waiting = !incoming_.empty();
     }
+    result.more_ready = leftovers || waiting;
+    if (leftovers || (waiting && !took_new_batch)) driver_.wake();
     const time_point next = next_deadline();
     armed_deadline_.store(next.time_since_epoch().count(), std::memory_order_relaxed);
     driver_.arm_deadline(next);
