@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -111,7 +112,16 @@ class child_program {
   int err_fd_ = -1;
 };
 
-// The processes whose parent is `parent` and that have not ended (zombies count as ended).
+// True once `pid` runs the worker program: a child seen between its spawn and
+// its exec is still a copy of the parent (and stopping it there would stop the
+// parent's spawn call with it).
+bool runs_worker_program(const std::string& pid) {
+  std::ifstream file("/proc/" + pid + "/cmdline");
+  const std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  return cmdline.find(std::string("__worker") + '\0') != std::string::npos;
+}
+
+// The worker processes whose parent is `parent` and that have not ended (zombies count as ended).
 std::vector<pid_t> live_children(pid_t parent) {
   std::vector<pid_t> found;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -125,7 +135,9 @@ std::vector<pid_t> live_children(pid_t parent) {
     char state = 0;
     long ppid = 0;
     if (std::sscanf(stat.c_str() + close_paren + 1, " %c %ld", &state, &ppid) != 2) continue;
-    if (ppid == parent && state != 'Z' && state != 'X') found.push_back(static_cast<pid_t>(std::stol(name)));
+    if (ppid == parent && state != 'Z' && state != 'X' && runs_worker_program(name)) {
+      found.push_back(static_cast<pid_t>(std::stol(name)));
+    }
   }
   return found;
 }
