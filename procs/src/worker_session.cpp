@@ -36,7 +36,7 @@ constexpr std::size_t read_chunk = std::size_t{64} << 10;
 
 template <class T>
 std::optional<T> number_from_environment(const char* name) {
-  const char* text = std::getenv(name);
+  const char* text = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): nothing here sets the environment
   if (text == nullptr) return std::nullopt;
   T value{};
   const char* end = text + std::strlen(text);
@@ -56,7 +56,7 @@ std::size_t checked_capacity(const worker_session_options& options) {
 }  // namespace
 
 bool worker_session::launched_by_pool() noexcept {
-  return std::getenv(detail::parent_pid_variable) != nullptr;
+  return std::getenv(detail::parent_pid_variable) != nullptr;  // NOLINT(concurrency-mt-unsafe): read-only use
 }
 
 worker_session::worker_session(worker_session_options options) : inbox_(checked_capacity(options)) {

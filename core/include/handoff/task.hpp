@@ -28,7 +28,8 @@ class task {
 
   template <class F>
   requires(!std::same_as<std::remove_cvref_t<F>, task> && std::invocable<std::decay_t<F>&>)
-      task(F&& fn) {  // NOLINT(google-explicit-constructor): tasks are built from lambdas implicitly
+      task(F&& fn) {  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload):
+                      // constrained not to take a task
     using stored = std::decay_t<F>;
     if constexpr (fits_inline<stored>) {
       ::new (static_cast<void*>(storage_)) stored(std::forward<F>(fn));

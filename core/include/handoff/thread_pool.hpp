@@ -56,8 +56,9 @@ class pool_work {
 template <class F>
 class pool_work_of final : public pool_work {
  public:
-  template <class G>
-  explicit pool_work_of(G&& fn) : fn_(std::forward<G>(fn)) {}
+  template <class G>  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): only pool_work_of<F> copies
+                      // are never made
+                      explicit pool_work_of(G&& fn) : fn_(std::forward<G>(fn)) {}
   void run(std::stop_token stop) override { std::invoke(fn_, std::move(stop)); }
 
  private:
