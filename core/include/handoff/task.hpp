@@ -26,10 +26,10 @@ class task {
 
   task() noexcept = default;
 
+  // Implicit on purpose (tasks are made from lambdas); the constraint keeps it from taking a task.
   template <class F>
   requires(!std::same_as<std::remove_cvref_t<F>, task> && std::invocable<std::decay_t<F>&>)
-      task(F&& fn) {  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload):
-                      // constrained not to take a task
+      task(F&& fn) {  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
     using stored = std::decay_t<F>;
     if constexpr (fits_inline<stored>) {
       ::new (static_cast<void*>(storage_)) stored(std::forward<F>(fn));

@@ -56,9 +56,10 @@ class pool_work {
 template <class F>
 class pool_work_of final : public pool_work {
  public:
-  template <class G>  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): only pool_work_of<F> copies
-                      // are never made
-                      explicit pool_work_of(G&& fn) : fn_(std::forward<G>(fn)) {}
+  // Never copied or moved, so the forwarding constructor hides nothing.
+  template <class G>
+  explicit pool_work_of(G&& fn)  // NOLINT(bugprone-forwarding-reference-overload)
+      : fn_(std::forward<G>(fn)) {}
   void run(std::stop_token stop) override { std::invoke(fn_, std::move(stop)); }
 
  private:
