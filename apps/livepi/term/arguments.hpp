@@ -1,6 +1,7 @@
 // livepi's command line: parsing it into a run_config, with one clear line for each bad value.
 #pragma once
 
+#include "bench_command.hpp"
 #include "engine/run_config.hpp"
 
 #include <cstdint>
@@ -29,6 +30,7 @@ struct command_line {
   bool autostart = false;
   bool worker_mode = false;  // internal: this process is a worker of another livepi
   bool bench = false;
+  bench_options bench_settings;  // the bench subcommand's own options
   bool help_shown = false;  // --help printed; exit 0
 };
 

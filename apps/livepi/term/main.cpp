@@ -108,9 +108,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "livepi: --gui: the window is not part of this build yet\n");
     return 2;
   }
-  if (options.bench) {
-    std::fprintf(stderr, "livepi: bench: not part of this build yet\n");
-    return 2;
-  }
+  if (options.bench) return run_bench(options.bench_settings, stdout, stderr);
   return run_terminal(options);
 }
