@@ -8,8 +8,8 @@
 #include "engine/coordinator.hpp"
 #include "engine/worker_main.hpp"
 #include "report_format.hpp"
-#include "signal_watcher.hpp"
 
+#include <handoff/apps/signal_watcher.hpp>
 #include <handoff/headless_loop.hpp>
 #include <handoff/progress.hpp>
 #include <handoff/thread_registry.hpp>
@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <random>
@@ -64,7 +65,7 @@ int run_terminal(command_line& options) {
   // Declared before the watcher so its posted task can reach it; emplaced
   // before ui.run(), the only place such a task runs.
   std::optional<coordinator> run;
-  signal_watcher signals([&](int signal_number) {
+  const handoff::apps::signal_watcher signals({SIGINT, SIGTERM}, "livepi-signals", [&](int signal_number) {
     ui.post([&, signal_number] {
       if (exit_code == 0) exit_code = 128 + signal_number;
       if (run) run->request_stop();
