@@ -37,22 +37,6 @@ loop::~loop() {
   discard_pending();
 }
 
-bool loop::post_task(task&& fn) {
-  bool was_empty = false;
-  {
-    std::lock_guard lock(queue_mutex_);  // the closed check and the push are one step against close()
-    if (closed_.load(std::memory_order_relaxed)) {
-      refused_.fetch_add(1, std::memory_order_relaxed);
-      return false;  // fn is destroyed by the caller's temporary, on this thread
-    }
-    was_empty = incoming_.empty();
-    incoming_.push_back(std::move(fn));
-  }
-  // Only the post that starts a batch wakes the host; the pump takes the whole batch.
-  if (was_empty) driver_.wake();
-  return true;
-}
-
 timer loop::schedule(duration delay, task&& fn) {
   auto state = std::make_shared<detail::timer_state>();
   state->deadline = clock_.now() + std::max(delay, duration::zero());
@@ -88,7 +72,7 @@ void loop::set_exception_handler(exception_handler handler) { on_exception_ = st
 
 void loop::run_guarded(task& fn) noexcept {
   try {
-    fn();
+    fn.run_once();
   } catch (...) {
     auto error = std::current_exception();
     if (on_exception_) {
@@ -177,9 +161,7 @@ pump_result loop::pump() {
   constexpr std::size_t clock_check_interval =
       32;  // reading the clock per task would cost more than most tasks
   while (batch_position_ < batch_.size() && !closed()) {
-    task& current = batch_[batch_position_++];
-    run_guarded(current);
-    current.reset();  // release captures now, not when the batch is reused
+    run_guarded(batch_[batch_position_++]);  // runs and destroys it: captures are released now
     ++result.tasks_run;
     if (result.tasks_run % clock_check_interval == 0 && clock_.now() >= stop_at) break;
   }

@@ -86,7 +86,19 @@ class loop {
   /// on the calling thread. Any thread.
   template <class F>
   bool post(F&& fn) {
-    return post_task(task(std::forward<F>(fn)));
+    bool was_empty = false;
+    {
+      std::lock_guard lock(queue_mutex_);  // the closed check and the push are one step against close()
+      if (closed_.load(std::memory_order_relaxed)) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        return false;  // fn is left to the caller, destroyed on its thread
+      }
+      was_empty = incoming_.empty();
+      incoming_.emplace_back(std::forward<F>(fn));  // built in place: no second move of the callable
+    }
+    // Only the post that starts a batch wakes the host; the pump takes the whole batch.
+    if (was_empty) driver_.wake();
+    return true;
   }
 
   /// Runs fn on the loop thread no earlier than `delay` from now. The handle
@@ -182,7 +194,6 @@ class loop {
     std::exception_ptr error;
   };
 
-  bool post_task(task&& fn);
   timer schedule(duration delay, task&& fn);
   void run_guarded(task& fn) noexcept;
   std::size_t run_due_timers(time_point now);

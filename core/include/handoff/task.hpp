@@ -12,7 +12,9 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstring>
 #include <functional>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -42,7 +44,7 @@ class task {
 
   task(task&& other) noexcept : ops_(other.ops_) {
     if (ops_ != nullptr) {
-      ops_->relocate(storage_, other.storage_);
+      relocate_from(other);
       other.ops_ = nullptr;
     }
   }
@@ -51,8 +53,8 @@ class task {
     if (this != &other) {
       reset();
       if (other.ops_ != nullptr) {
-        other.ops_->relocate(storage_, other.storage_);
         ops_ = other.ops_;
+        relocate_from(other);
         other.ops_ = nullptr;
       }
     }
@@ -67,10 +69,18 @@ class task {
   /// Runs the callable. Precondition: not empty.
   void operator()() { ops_->invoke(storage_); }
 
+  /// Runs the callable and destroys it (even if it throws), leaving the task
+  /// empty: one indirect call where running then reset() would take two.
+  /// Precondition: not empty.
+  void run_once() {
+    const operations* ops = std::exchange(ops_, nullptr);
+    ops->invoke_then_destroy(storage_);
+  }
+
   /// Destroys the callable now (releasing its captures), leaving the task empty.
   void reset() noexcept {
     if (ops_ != nullptr) {
-      ops_->destroy(storage_);
+      if (ops_->destroy != nullptr) ops_->destroy(storage_);
       ops_ = nullptr;
     }
   }
@@ -80,9 +90,40 @@ class task {
  private:
   struct operations {
     void (*invoke)(void* storage);
-    void (*relocate)(void* to, void* from) noexcept;  // move-construct into `to`, destroy `from`
-    void (*destroy)(void* storage) noexcept;
+    void (*invoke_then_destroy)(void* storage);
+    void (*relocate)(void* to,
+                     void* from) noexcept;  // move-construct into `to`, destroy `from`; null: copy the bytes
+    void (*destroy)(void* storage) noexcept;  // null: nothing to destroy
   };
+
+  // Lambdas that capture plain values and pointers are trivially copyable:
+  // moving them is copying bytes, and destroying them is nothing, so the hot
+  // path of a post makes no indirect call for either.
+  template <class F>
+  static constexpr bool trivially_relocatable =
+      std::is_trivially_copyable_v<F>&& std::is_trivially_destructible_v<F>;
+
+  void relocate_from(task& other) noexcept {
+    if (ops_->relocate == nullptr) {
+      std::memcpy(storage_, other.storage_, inline_size);
+    } else {
+      ops_->relocate(storage_, other.storage_);
+    }
+  }
+
+  template <class F>
+  static void invoke_then_destroy_inline(void* s) {
+    F* fn = std::launder(static_cast<F*>(s));
+    if constexpr (std::is_trivially_destructible_v<F>) {
+      std::invoke(*fn);
+    } else {
+      struct destroy_on_exit {
+        F* fn;
+        ~destroy_on_exit() { fn->~F(); }
+      } guard{fn};
+      std::invoke(*fn);
+    }
+  }
 
   template <class F>
   static constexpr bool fits_inline =
@@ -92,18 +133,25 @@ class task {
   template <class F>
   static constexpr operations inline_ops{
       [](void* s) { std::invoke(*std::launder(static_cast<F*>(s))); },
-      [](void* to, void* from) noexcept {
-        F* source = std::launder(static_cast<F*>(from));
-        ::new (to) F(std::move(*source));
-        source->~F();
-      },
-      [](void* s) noexcept { std::launder(static_cast<F*>(s))->~F(); },
+      &invoke_then_destroy_inline<F>,
+      trivially_relocatable<F> ? nullptr
+                               : +[](void* to, void* from) noexcept {
+                                   F* source = std::launder(static_cast<F*>(from));
+                                   ::new (to) F(std::move(*source));
+                                   source->~F();
+                                 },
+      std::is_trivially_destructible_v<F> ? nullptr
+                                          : +[](void* s) noexcept { std::launder(static_cast<F*>(s))->~F(); },
   };
 
   template <class F>
   static constexpr operations heap_ops{
       [](void* s) { std::invoke(**static_cast<F**>(s)); },
-      [](void* to, void* from) noexcept { *static_cast<F**>(to) = *static_cast<F**>(from); },
+      [](void* s) {
+        const std::unique_ptr<F> owned(*static_cast<F**>(s));  // deleted however the call ends
+        std::invoke(*owned);
+      },
+      nullptr,  // the pointer's bytes are the whole state
       [](void* s) noexcept { delete *static_cast<F**>(s); },
   };
 
