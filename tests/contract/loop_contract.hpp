@@ -97,7 +97,10 @@ TYPED_TEST_P(loop_contract, a_cancelled_timer_never_runs) {
 
 TYPED_TEST_P(loop_contract, invoke_from_another_thread_returns_the_result) {
   std::atomic<int> answer{0};
-  std::jthread caller([&] { answer = this->ui().invoke([] { return 42; }); });
+  std::jthread caller([&] {
+    answer = this->ui().invoke([] { return 42; });
+    this->ui().post([] {});  // a pump after the store, so run_until sees it without waiting for patience
+  });
   ASSERT_TRUE(this->run_until([&] { return answer.load() == 42; }));
 }
 
