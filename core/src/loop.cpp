@@ -150,7 +150,7 @@ pump_result loop::pump() {
 
   const bool took_new_batch = batch_position_ == batch_.size();
   if (took_new_batch) {
-    batch_.clear();  // keeps its capacity: the next swap hands it to producers
+    batch_.recycle();  // keeps its blocks: the swap below hands them to producers
     batch_position_ = 0;
     std::lock_guard lock(queue_mutex_);  // take the whole batch queued so far in one swap
     batch_.swap(incoming_);
@@ -161,7 +161,7 @@ pump_result loop::pump() {
   constexpr std::size_t clock_check_interval =
       32;  // reading the clock per task would cost more than most tasks
   while (batch_position_ < batch_.size() && !closed()) {
-    run_guarded(batch_[batch_position_++]);  // runs and destroys it: captures are released now
+    run_guarded(batch_.at(batch_position_++));  // runs and destroys it: captures are released now
     ++result.tasks_run;
     if (result.tasks_run % clock_check_interval == 0 && clock_.now() >= stop_at) break;
   }
@@ -191,7 +191,7 @@ pump_result loop::pump() {
 }
 
 void loop::discard_pending() noexcept {
-  std::vector<task> queued;
+  detail::task_blocks queued;
   {
     std::lock_guard lock(queue_mutex_);
     queued.swap(incoming_);
@@ -206,7 +206,7 @@ void loop::discard_pending() noexcept {
     t->status.compare_exchange_strong(expected, detail::timer_state::cancelled, std::memory_order_acq_rel);
     t->callback.reset();
   }
-  batch_.clear();
+  batch_.recycle();
   batch_position_ = 0;
   // `queued` and `timers` are destroyed here, on the loop thread, without running.
 }

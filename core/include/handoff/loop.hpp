@@ -31,6 +31,7 @@
 #pragma once
 
 #include "handoff/clock.hpp"
+#include "handoff/detail/task_blocks.hpp"
 #include "handoff/errors.hpp"
 #include "handoff/loop_driver.hpp"
 #include "handoff/loop_observer.hpp"
@@ -257,11 +258,11 @@ class loop {
   std::stop_source closed_source_;
   std::atomic<std::uint64_t> refused_{0};
 
-  std::mutex queue_mutex_;  // guards incoming_ and the closed check of post_task
-  std::vector<task> incoming_;
+  std::mutex queue_mutex_;  // guards incoming_ and the closed check of post
+  detail::task_blocks incoming_;
 
   // Loop thread only: the batch being run and where the last pump stopped in it.
-  std::vector<task> batch_;
+  detail::task_blocks batch_;
   std::size_t batch_position_ = 0;
 
   mutable std::mutex timers_mutex_;                           // guards timers_ and timer_sequence_
