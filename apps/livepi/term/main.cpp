@@ -8,6 +8,9 @@
 #include "engine/coordinator.hpp"
 #include "engine/worker_main.hpp"
 #include "report_format.hpp"
+#ifdef HANDOFF_LIVEPI_GUI
+#include "tk/window.hpp"
+#endif
 
 #include <handoff/apps/signal_watcher.hpp>
 #include <handoff/headless_loop.hpp>
@@ -106,8 +109,12 @@ int main(int argc, char** argv) {
   if (options.help_shown) return 0;
   if (options.worker_mode) return handoff::livepi::worker_main();
   if (options.gui) {
+#ifdef HANDOFF_LIVEPI_GUI
+    return handoff::livepi::run_window(options);
+#else
     std::fprintf(stderr, "livepi: --gui: the window is not part of this build yet\n");
     return 2;
+#endif
   }
   if (options.bench) return run_bench(options.bench_settings, stdout, stderr);
   return run_terminal(options);
