@@ -50,7 +50,8 @@ void report_escaped(const std::string& pool_name) noexcept {
   }
 }
 
-void worker_main(const std::stop_token& stop, std::shared_ptr<detail::pool_shared> shared, std::size_t index) {
+void worker_main(const std::stop_token& stop, std::shared_ptr<detail::pool_shared> shared,
+                 std::size_t index) {
   current_pool = shared.get();
   current_index = index;
   {

@@ -27,7 +27,7 @@ TEST(repro, a_post_during_leftovers_is_not_stranded_after_the_leftovers_finish) 
   bool late_ran = false;
   ui.post([&] { late_ran = true; });  // finds the queue empty: its wake is spent on the next pump
   const int wakes_before = driver.wakes.load();
-  const auto second = ui.pump();      // finishes the leftovers only
+  const auto second = ui.pump();  // finishes the leftovers only
   EXPECT_FALSE(late_ran);
   EXPECT_TRUE(second.more_ready);
   EXPECT_GT(driver.wakes.load(), wakes_before) << "ready work with no wake requested: the host would sleep";

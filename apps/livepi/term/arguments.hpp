@@ -31,7 +31,7 @@ struct command_line {
   bool worker_mode = false;  // internal: this process is a worker of another livepi
   bool bench = false;
   bench_options bench_settings;  // the bench subcommand's own options
-  bool help_shown = false;  // --help printed; exit 0
+  bool help_shown = false;       // --help printed; exit 0
 };
 
 /// Parses argv. Throws usage_error for bad input; prints help for --help.
