@@ -288,6 +288,8 @@ TEST_F(pipeline_program, ascii_text_comes_out_uppercased_with_every_line_in_orde
 
 TEST_F(pipeline_program, a_unicode_sample_comes_out_as_the_reference_gives_it) {
   // Known pairs from Python 3.11's str.upper(), then lines checked against ICU's UTF-16 path.
+  // clang-format measures these multi-byte characters differently on each pass.
+  // clang-format off
   const std::string known_in =
       "Straße ﬁne ﬃ ŉ ΐ ᾳ ᾷ ǆ ǅ ÿ é ı ſ µ ς я ґ և ა ⓐ 𐐨 ｆ ꭰ ǰ ẞ 日本 "
       "😀\n";
@@ -297,6 +299,7 @@ TEST_F(pipeline_program, a_unicode_sample_comes_out_as_the_reference_gives_it) {
       "ẞ "
       "日本 "
       "😀\n";
+  // clang-format on
   const std::vector<std::string> samples = {"Größenwahn und Fußgängerübergänge",
                                             "ǅemal ǈubljana ǋegoš",
                                             "ὀδυσσεύς ᾠδή ῥήτωρ",

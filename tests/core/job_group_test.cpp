@@ -4,6 +4,8 @@
 #include "handoff/headless_loop.hpp"
 #include "handoff/thread_pool.hpp"
 
+#include "support/job_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -22,22 +24,8 @@ namespace {
 
 using work = handoff::job_group<int>::work_type;
 
-void wait_for_stop(const std::stop_token& stop) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock lock(m);
-  cv.wait(lock, stop, [] { return false; });
-}
-
-std::string what_of(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "?";
-  }
-}
+using handoff::testing::wait_for_stop;
+using handoff::testing::what_of;
 
 struct job_group : testing::Test {
   handoff::headless_loop ui;  // declared first: it must outlive the pool

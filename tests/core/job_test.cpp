@@ -7,6 +7,8 @@
 #include "handoff/manual_clock.hpp"
 #include "handoff/thread_pool.hpp"
 
+#include "support/job_test_support.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -27,23 +29,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Blocks until the token is stopped (an interruptible wait, no polling).
-void wait_for_stop(const std::stop_token& stop) {
-  std::mutex m;
-  std::condition_variable_any cv;
-  std::unique_lock lock(m);
-  cv.wait(lock, stop, [] { return false; });
-}
-
-std::string what_of(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "?";
-  }
-}
+using handoff::testing::wait_for_stop;
+using handoff::testing::what_of;
 
 // Records every callback as a string, on the loop thread, and stops run() at the ending.
 struct recorder {
