@@ -1,10 +1,12 @@
 // Behaviours of livepi's lease book: every range counted exactly once, whatever dies.
 #include "engine/lease_book.hpp"
+#include "engine/resume_point.hpp"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 namespace {
@@ -79,5 +81,60 @@ TEST(lease_book, random_deaths_never_lose_or_double_count_a_point) {
 }
 
 TEST(lease_book, a_zero_lease_size_is_rejected) { EXPECT_THROW(lease_book(10, 0), std::invalid_argument); }
+
+}  // namespace
+
+namespace {
+
+using handoff::livepi::point_range;
+using handoff::livepi::resume_point;
+
+TEST(lease_book, a_resumed_book_leases_exactly_the_points_the_stopped_one_left) {
+  lease_book stopped(1000, 100);
+  std::vector<lease> leases;
+  for (int i = 0; i < 5; ++i) leases.push_back(*stopped.next());
+  // Done: leases 0, 2, 3; lease 1 was reclaimed (its worker died); lease 4 is in flight at the stop.
+  EXPECT_TRUE(stopped.complete(leases[0].id, 70));
+  EXPECT_TRUE(stopped.reclaim(leases[1].id));
+  EXPECT_TRUE(stopped.complete(leases[2].id, 80));
+  EXPECT_TRUE(stopped.complete(leases[3].id, 75));
+  const resume_point saved = stopped.saved();
+  EXPECT_EQ(saved.points, 300U);
+  EXPECT_EQ(saved.inside, 225U);
+  EXPECT_EQ(saved.next_first, 500U);
+  ASSERT_EQ(saved.unfinished.size(), 2U);
+  EXPECT_EQ(saved.unfinished[0].first, 100U);
+  EXPECT_EQ(saved.unfinished[1].first, 400U);
+
+  lease_book resumed(1000, 100);
+  resumed.resume(saved);
+  std::set<std::uint64_t> firsts;
+  std::uint64_t leased = 0;
+  while (auto next = resumed.next()) {
+    EXPECT_TRUE(firsts.insert(next->range.first).second);
+    leased += next->range.count;
+    EXPECT_TRUE(resumed.complete(next->id, 1));
+  }
+  EXPECT_EQ(leased, 700U);  // 200 unfinished + 500 never leased
+  EXPECT_EQ(firsts.count(100), 1U);
+  EXPECT_EQ(firsts.count(400), 1U);
+  EXPECT_EQ(firsts.count(0), 0U);
+  EXPECT_TRUE(resumed.finished());
+  EXPECT_EQ(resumed.inside(), 225U + 7U);
+}
+
+TEST(lease_book, a_resume_point_that_does_not_add_up_or_lies_beyond_the_total_is_refused) {
+  resume_point inconsistent;
+  inconsistent.next_first = 500;
+  inconsistent.points = 300;  // 200 points are neither counted nor unfinished
+  lease_book book(1000, 100);
+  EXPECT_THROW(book.resume(inconsistent), std::invalid_argument);
+
+  resume_point beyond;
+  beyond.next_first = 2000;
+  beyond.points = 2000;
+  lease_book small(1000, 100);
+  EXPECT_THROW(small.resume(beyond), std::invalid_argument);
+}
 
 }  // namespace

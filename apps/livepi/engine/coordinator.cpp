@@ -135,6 +135,12 @@ void validate(const run_config& config) {
   if (config.fault_rate > 0 && config.backend != backend_kind::processes) {
     throw std::invalid_argument("a fault rate needs the processes backend (threads cannot crash alone)");
   }
+  if (config.resume_from) {
+    if (config.resume_from->seed != config.seed)
+      throw std::invalid_argument("resume point: it belongs to another seed");
+    lease_book check(config.points, config.batch);
+    check.resume(*config.resume_from);  // throws for a point that does not fit this run
+  }
 }
 
 coordinator::coordinator(run_config config, publisher publish)

@@ -22,6 +22,8 @@ struct point_range {
   std::uint64_t count = 0;
 };
 
+struct resume_point;
+
 struct lease {
   std::uint64_t id = 0;
   point_range range;
@@ -52,6 +54,15 @@ class lease_book {
   [[nodiscard]] std::uint64_t ranges_done() const noexcept { return ranges_done_; }
   /// True when the total is known and every point of it is done.
   [[nodiscard]] bool finished() const noexcept { return total_points_ != 0 && points_done_ == total_points_; }
+
+  /// Where the book stands: what was counted and what is left below the
+  /// frontier (outstanding and reclaimed ranges). `seed` and `elapsed_seconds`
+  /// are left for the caller to fill in.
+  [[nodiscard]] resume_point saved() const;
+  /// Goes on from `from`: its unfinished ranges are leased first, then new
+  /// ones from its frontier. Throws std::invalid_argument if `from` lies beyond
+  /// the total. Only on a fresh book.
+  void resume(const resume_point& from);
 
  private:
   std::uint64_t total_points_;

@@ -20,6 +20,11 @@ run_tracker::run_tracker(const run_config& config, coordinator::publisher& publi
       started_(steady::now()),
       deadline_(config.duration.count() > 0 ? started_ + config.duration : steady::time_point::max()),
       next_publish_(started_) {
+  if (config.resume_from) {  // validate() checked that it fits
+    book_.resume(*config.resume_from);
+    elapsed_before_ = config.resume_from->elapsed_seconds;
+    points_before_ = config.resume_from->points;
+  }
   snapshot_.backend = config.backend;
   snapshot_.seed = config.seed;
   snapshot_.target_points = config.points;
@@ -42,8 +47,9 @@ void run_tracker::refresh() {
   const double elapsed = std::chrono::duration<double>(steady::now() - started_).count();
   snapshot_.points = book_.points_done();
   snapshot_.inside = book_.inside();
-  snapshot_.elapsed_seconds = elapsed;
-  snapshot_.rate = elapsed > 0 ? static_cast<double>(snapshot_.points) / elapsed : 0;
+  snapshot_.elapsed_seconds = elapsed_before_ + elapsed;
+  // The rate of this run: a resumed run's earlier points were counted at another time.
+  snapshot_.rate = elapsed > 0 ? static_cast<double>(snapshot_.points - points_before_) / elapsed : 0;
   unsigned alive = 0;
   for (auto& w : snapshot_.workers) {
     w.rate = elapsed > 0 ? static_cast<double>(w.points_done) / elapsed : 0;
@@ -65,6 +71,12 @@ void run_tracker::publish_now(run_state state) {
   next_publish_ = steady::now() + config_.publish_interval;
   refresh();
   snapshot_.state = state;
+  if (state == run_state::finished && !book_.finished()) {
+    resume_point point = book_.saved();
+    point.seed = config_.seed;
+    point.elapsed_seconds = snapshot_.elapsed_seconds;
+    snapshot_.resume = std::move(point);
+  }
   publish_(snapshot_);
 }
 

@@ -47,6 +47,8 @@ class run_tracker {
   steady::time_point started_;
   steady::time_point deadline_;
   steady::time_point next_publish_;
+  double elapsed_before_ = 0;        // resumed: the time the earlier runs took
+  std::uint64_t points_before_ = 0;  // resumed: the points they counted
 };
 
 /// Counts [range) in chunks, checking `stop` between them so a stop is prompt

@@ -8,6 +8,7 @@
 #include "run_config.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct snapshot {
   unsigned workers_alive = 0;
   unsigned restarts = 0;
   std::vector<worker_status> workers;
+  std::optional<resume_point> resume;  // in the last snapshot of a run stopped before its total: where to go on from
   std::string error;  // set when the run could not go on (a worker program that cannot start, ...)
 
   [[nodiscard]] livepi::estimate result() const noexcept { return estimate::from_count(inside, points); }

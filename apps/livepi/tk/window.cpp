@@ -100,6 +100,8 @@ class window {
       const std::string seed_text = tcl_.call({".controls.seed", "get"}).str();
       if (seed_text.empty()) {
         config.seed = std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32);
+        // Shown, so the run can be repeated, and resumed after a Stop.
+        tcl_.call({".controls.seed", "insert", 0, std::to_string(config.seed)});
       } else {
         const auto [end, error] =
             std::from_chars(seed_text.data(), seed_text.data() + seed_text.size(), config.seed);
@@ -110,10 +112,13 @@ class window {
       set_message(error.what());
       return;
     }
+    // A stopped run of the same seed goes on where it stopped; another seed starts afresh.
+    const bool resuming = paused_ && paused_->seed == config.seed;
+    if (resuming) config.resume_from = paused_;
     // The previous run has finished: its thread and workers are gone.
     run_.reset();
     snapshots_.reset();
-    history_.clear();
+    if (!resuming) history_.clear();
     have_last_ = false;
     last_ = snapshot{};
     snapshots_ = std::make_unique<progress<snapshot>>(
@@ -133,8 +138,14 @@ class window {
     }
     seed_ = config.seed;
     set_status(status::running);
-    set_message("seed " + std::to_string(seed_) + " (" + std::string(to_string(config.backend)) + ", " +
+    set_message(std::string(resuming ? "resumed at " + human_count(static_cast<double>(paused_->points)) +
+                                           " points with fresh workers, seed "
+                                     : "seed ") +
+                std::to_string(seed_) + " (" + std::string(to_string(config.backend)) + ", " +
                 std::to_string(config.workers) + " workers)");
+    paused_.reset();
+    // Space toggles again even when the run was started with Return in a field.
+    tcl_.call({"focus", "."});
     redraw_plot();
   }
 
@@ -172,6 +183,16 @@ class window {
                    static_cast<long long>(close_deadline.count()));
       ui_.destroy_main_window();
     });
+  }
+
+  /// Forgets a stopped run, so the next Start begins at zero points.
+  void reset() {
+    if (status_ != status::idle) return;
+    paused_.reset();
+    history_.clear();
+    set_status(status::idle);
+    set_message("reset: Start begins a new run");
+    redraw_plot();
   }
 
   void crash_worker() {
@@ -240,6 +261,8 @@ class window {
             t.command([this] { start(); })});
     t.call({"ttk::button", ".controls.stop", "-text", "Stop", "-takefocus", 0, "-state", "disabled",
             "-command", t.command([this] { stop(); })});
+    t.call({"ttk::button", ".controls.reset", "-text", "Reset", "-takefocus", 0, "-state", "disabled",
+            "-command", t.command([this] { reset(); })});
     t.call({"ttk::button", ".controls.crash", "-text", "Crash a worker", "-takefocus", 0, "-state",
             "disabled", "-command", t.command([this] { crash_worker(); })});
     t.call({"ttk::label", ".controls.workers_caption", "-text", "Workers"});
@@ -254,7 +277,7 @@ class window {
     t.call({"ttk::entry", ".controls.seed", "-width", 22});
     if (options_.seed_given) t.call({".controls.seed", "insert", 0, std::to_string(options_.config.seed)});
     int c = 0;
-    for (const char* widget : {".controls.start", ".controls.stop", ".controls.crash",
+    for (const char* widget : {".controls.start", ".controls.stop", ".controls.reset", ".controls.crash",
                                ".controls.workers_caption", ".controls.workers", ".controls.backend_caption",
                                ".controls.backend", ".controls.seed_caption", ".controls.seed"}) {
       t.call({"grid", widget, "-row", 0, "-column", c++, "-padx", "0 6"});
@@ -289,6 +312,10 @@ class window {
     const obj toggle_command = t.command(
         [this](tk::interp::arguments& args) { toggle(args.size() > 0 ? args[0].str() : std::string()); });
     t.call({"bind", ".", "<space>", obj::list({toggle_command, "%W"})});
+    // Return in a field starts the run with what was typed.
+    const obj start_command = t.command([this] { start(); });
+    t.call({"bind", ".controls.seed", "<Return>", start_command});
+    t.call({"bind", ".controls.workers", "<Return>", start_command});
     t.call({"bind", ".", "<Control-q>", t.command([this] { close(); })});
     t.call({"bind", ".", "<Control-Q>", t.command([this] { close(); })});
     ui_.on_close([this] { close(); });
@@ -301,6 +328,11 @@ class window {
     tcl_.call({".controls.start", "configure", "-state", value == status::idle ? "normal" : "disabled"});
     tcl_.call({".controls.stop", "configure", "-state", value == status::running ? "normal" : "disabled"});
     tcl_.call({".controls.crash", "configure", "-state", value == status::running ? "normal" : "disabled"});
+    tcl_.call(
+        {".controls.reset", "configure", "-state", value == status::idle && paused_ ? "normal" : "disabled"});
+    tcl_.call(
+        {".controls.start", "configure", "-text", value == status::idle && paused_ ? "Resume" : "Start"});
+    update_title(true);
     const char* field_state = value == status::idle ? "normal" : "disabled";
     tcl_.call({".controls.workers", "configure", "-state", field_state});
     tcl_.call({".controls.seed", "configure", "-state", field_state});
@@ -337,12 +369,18 @@ class window {
     tcl_.call({".stats.restarts", "configure", "-text", std::to_string(last_.restarts)});
     show_workers();
     redraw_plot();
+    update_title(false);
     if (!last_.error.empty()) set_message("error: " + last_.error);
 
     if (last_.state == run_state::stopping && status_ == status::running) set_status(status::stopping);
     if (last_.state == run_state::finished) {
+      paused_ = last_.resume;
       set_status(status::idle);
-      if (last_.error.empty())
+      if (last_.error.empty() && paused_)
+        set_message("stopped at " + human_count(static_cast<double>(last_.points)) + " points after " +
+                    elapsed_text(last_.elapsed_seconds) + ", seed " + std::to_string(last_.seed) +
+                    "; Resume goes on with fresh workers, Reset starts over");
+      else if (last_.error.empty())
         set_message("finished: " + human_count(static_cast<double>(last_.points)) + " points in " +
                     elapsed_text(last_.elapsed_seconds) + ", seed " + std::to_string(last_.seed) +
                     "; Start runs again with fresh workers");
@@ -350,6 +388,25 @@ class window {
         ui_.destroy_main_window();
       }
     }
+  }
+
+  /// The title says what the window says, so a taskbar (and a script) can follow the run.
+  void update_title(bool now) {
+    const auto time = std::chrono::steady_clock::now();
+    if (!now && time < next_title_) return;
+    next_title_ = time + 250ms;  // titles cost the window manager a redraw: 4 a second is plenty
+    std::string title = "livepi";
+    if (have_last_ && last_.points > 0) {
+      const estimate e = last_.result();
+      title += " — " + fixed(e.value, 8) + " ± " + fixed(e.standard_error, 8) + " — " +
+               human_count(static_cast<double>(last_.points)) + " points";
+    }
+    title += status_ == status::running    ? " — running"
+             : status_ == status::stopping ? " — stopping"
+             : paused_                     ? " — stopped"
+             : have_last_                  ? " — finished"
+                                           : "";
+    tcl_.call({"wm", "title", ".", title});
   }
 
   void show_workers() {
@@ -468,6 +525,8 @@ class window {
   std::optional<coordinator> run_;
   snapshot last_;
   bool have_last_ = false;
+  std::optional<resume_point> paused_;  // where the last run stopped, if it stopped before its total
+  std::chrono::steady_clock::time_point next_title_{};
   std::vector<plot_point> history_;
 };
 
