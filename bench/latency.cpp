@@ -17,55 +17,22 @@
 #include "baselines/batched_loop.hpp"
 #include "baselines/naive_loop.hpp"
 #include "common/bench_common.hpp"
+#include "common/latency_recorder.hpp"
 #include "handoff/headless_loop.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
 namespace {
 
-// samples and next are touched by the loop thread only; ran hands each sample back.
-struct recorder {
-  std::vector<double> samples_us;
-  std::size_t next = 0;
-  std::atomic<bool> ran{false};
-};
-
 template <class Loop>
-void measure(const char* label, Loop& loop, recorder& r, std::size_t count, std::int64_t gap_ns) {
-  for (std::size_t i = 0; i < count; ++i) {
-    if (gap_ns > 0) {
-      const std::int64_t until = bench::now_ns() + gap_ns;
-      while (bench::now_ns() < until) bench::cpu_relax();
-    }
-    r.ran.store(false, std::memory_order_relaxed);  // relaxed: the post below publishes it
-    const std::int64_t sent = bench::now_ns();
-    loop.post([rec = &r, sent] {
-      const std::int64_t now = bench::now_ns();
-      rec->samples_us[rec->next++] = static_cast<double>(now - sent) / 1e3;
-      rec->ran.store(true, std::memory_order_release);  // release: the sample is written first
-    });
-    bench::spin_until(r.ran, label);
-  }
-}
-
-struct summary {
-  double p50, p99, p999, max, mean;
-};
-
-summary summarise(recorder& r, std::size_t warmup) {
-  std::vector<double> v(r.samples_us.begin() + static_cast<std::ptrdiff_t>(warmup),
-                        r.samples_us.begin() + static_cast<std::ptrdiff_t>(r.next));
-  summary s{};
-  s.mean = bench::mean(v);
-  s.p50 = bench::percentile(v, 50.0);
-  s.p99 = bench::percentile(v, 99.0);
-  s.p999 = bench::percentile(v, 99.9);
-  s.max = v.empty() ? 0.0 : v.back();
-  return s;
+void measure(const char* label, Loop& loop, bench::latency_recorder& r, std::size_t count,
+             std::int64_t gap_ns) {
+  bench::measure_latency(
+      label, [&](std::int64_t sent) { loop.post([rec = &r, sent] { rec->record(sent); }); }, r, count,
+      gap_ns);
 }
 
 void run_variant(const char* variant, std::size_t iterations, std::size_t rounds, std::int64_t gap_ns) {
@@ -74,10 +41,11 @@ void run_variant(const char* variant, std::size_t iterations, std::size_t rounds
   handoff::headless_loop handoff_loop;
   bench::batched_loop floor_loop;
   bench::naive_loop naive_loop;
-  recorder handoff_rec;
-  recorder floor_rec;
-  recorder naive_rec;
-  for (recorder* r : {&handoff_rec, &floor_rec, &naive_rec}) r->samples_us.resize(warmup + iterations);
+  bench::latency_recorder handoff_rec;
+  bench::latency_recorder floor_rec;
+  bench::latency_recorder naive_rec;
+  for (bench::latency_recorder* r : {&handoff_rec, &floor_rec, &naive_rec})
+    r->samples_us.resize(warmup + iterations);
   {
     bench::loop_thread<handoff::headless_loop> t1(handoff_loop);
     bench::loop_thread<bench::batched_loop> t2(floor_loop);
@@ -93,9 +61,9 @@ void run_variant(const char* variant, std::size_t iterations, std::size_t rounds
     }
   }
 
-  const summary h = summarise(handoff_rec, warmup);
-  const summary f = summarise(floor_rec, warmup);
-  const summary n = summarise(naive_rec, warmup);
+  const bench::latency_summary h = bench::summarise(handoff_rec, warmup);
+  const bench::latency_summary f = bench::summarise(floor_rec, warmup);
+  const bench::latency_summary n = bench::summarise(naive_rec, warmup);
   bench::json_line()
       .add("scenario", "latency")
       .add("variant", variant)

@@ -32,6 +32,7 @@
 // everything in the process then runs on it, the raw Tcl baseline included, so
 // bench/tk/run.sh runs the program twice: on Tcl's notifier, then on this one.
 #include "common/bench_common.hpp"
+#include "common/latency_recorder.hpp"
 #include "handoff/headless_loop.hpp"
 #include "handoff/tk/direct_notifier.hpp"
 #include "handoff/tk/tk_loop.hpp"
@@ -107,60 +108,26 @@ void post_raw(Tcl_ThreadId thread, void (*run)(void*, std::int64_t), void* arg, 
 
 // --- latency ------------------------------------------------------------------
 
-// samples and next are touched by the Tk thread only; ran hands each sample back.
-struct recorder {
-  std::vector<double> samples_us;
-  std::size_t next = 0;
-  std::atomic<bool> ran{false};
-
-  void record(std::int64_t sent) {
-    samples_us[next++] = static_cast<double>(bench::now_ns() - sent) / 1e3;
-    ran.store(true, std::memory_order_release);  // release: the sample is written first
-  }
-};
-
-void wait_gap(std::int64_t gap_ns) {
-  if (gap_ns <= 0) return;
-  const std::int64_t until = bench::now_ns() + gap_ns;
-  while (bench::now_ns() < until) bench::cpu_relax();
-}
+using bench::latency_recorder;
+using bench::latency_summary;
 
 template <class Loop>
-void measure_loop(Loop& ui, recorder& r, std::size_t count, std::int64_t gap_ns) {
-  for (std::size_t i = 0; i < count; ++i) {
-    wait_gap(gap_ns);
-    r.ran.store(false, std::memory_order_relaxed);  // relaxed: the post below publishes it
-    const std::int64_t sent = bench::now_ns();
-    ui.post([rec = &r, sent] { rec->record(sent); });
-    bench::spin_until(r.ran, "tk latency/handoff");
-  }
+void measure_loop(Loop& ui, latency_recorder& r, std::size_t count, std::int64_t gap_ns) {
+  bench::measure_latency(
+      "tk latency/handoff", [&](std::int64_t sent) { ui.post([rec = &r, sent] { rec->record(sent); }); }, r,
+      count, gap_ns);
 }
 
-void measure_raw(Tcl_ThreadId thread, recorder& r, std::size_t count, std::int64_t gap_ns) {
-  for (std::size_t i = 0; i < count; ++i) {
-    wait_gap(gap_ns);
-    r.ran.store(false, std::memory_order_relaxed);  // relaxed: the queue's mutex publishes it
-    post_raw(
-        thread, [](void* rec, std::int64_t sent) { static_cast<recorder*>(rec)->record(sent); }, &r,
-        bench::now_ns());
-    bench::spin_until(r.ran, "tk latency/raw");
-  }
-}
-
-struct summary {
-  double p50, p99, p999, max, mean;
-};
-
-summary summarise(const recorder& r, std::size_t warmup) {
-  std::vector<double> v(r.samples_us.begin() + static_cast<std::ptrdiff_t>(warmup),
-                        r.samples_us.begin() + static_cast<std::ptrdiff_t>(r.next));
-  summary s{};
-  s.mean = bench::mean(v);
-  s.p50 = bench::percentile(v, 50.0);
-  s.p99 = bench::percentile(v, 99.0);
-  s.p999 = bench::percentile(v, 99.9);
-  s.max = v.empty() ? 0.0 : v.back();
-  return s;
+void measure_raw(Tcl_ThreadId thread, latency_recorder& r, std::size_t count, std::int64_t gap_ns) {
+  // The raw queue's mutex publishes the recorder's reset.
+  bench::measure_latency(
+      "tk latency/raw",
+      [&](std::int64_t sent) {
+        post_raw(
+            thread, [](void* rec, std::int64_t at) { static_cast<latency_recorder*>(rec)->record(at); }, &r,
+            sent);
+      },
+      r, count, gap_ns);
 }
 
 void latency(tk_loop& ui, const char* variant, std::size_t iterations, std::size_t rounds,
@@ -168,10 +135,10 @@ void latency(tk_loop& ui, const char* variant, std::size_t iterations, std::size
   const std::size_t warmup = 1'000;
   const double load_before = bench::load_average();
   const Tcl_ThreadId thread = Tcl_GetCurrentThread();
-  recorder h;
-  recorder raw;
-  recorder floor;
-  for (recorder* r : {&h, &raw, &floor}) r->samples_us.resize(warmup + iterations);
+  latency_recorder h;
+  latency_recorder raw;
+  latency_recorder floor;
+  for (latency_recorder* r : {&h, &raw, &floor}) r->samples_us.resize(warmup + iterations);
   // The floor: the core's headless loop on a thread of its own, no Tk at all.
   handoff::headless_loop headless;
   std::atomic<bool> finished{false};
@@ -193,9 +160,9 @@ void latency(tk_loop& ui, const char* variant, std::size_t iterations, std::size
     producer.join();
   }
 
-  const summary a = summarise(h, warmup);
-  const summary b = summarise(raw, warmup);
-  const summary c = summarise(floor, warmup);
+  const latency_summary a = bench::summarise(h, warmup);
+  const latency_summary b = bench::summarise(raw, warmup);
+  const latency_summary c = bench::summarise(floor, warmup);
   bench::json_line()
       .add("scenario", "tk_latency")
       .add("notifier", notifier_name)
