@@ -48,8 +48,8 @@ run_config threads_config(unsigned workers) {
   run_config config;
   config.backend = backend_kind::threads;
   config.workers = workers;
-  config.points = std::uint64_t{1} << 31;
-  config.batch = std::uint64_t{1} << 22;
+  config.points = std::uint64_t{1} << 28;
+  config.batch = std::uint64_t{1} << 20;
   config.seed = 20261122;
   return config;
 }
