@@ -58,6 +58,7 @@ command_line parse_command_line(int argc, char** argv) {
       ->check(CLI::Range(1L, 3600L).description(""));
   app.add_option("--max-redirects", o.max_redirects, "redirects followed at most (default 10)")
       ->check(CLI::Range(0L, 100L).description(""));
+  app.add_flag("--gui", result.gui, "open the window: paste URLs, watch and cancel each download");
   bool no_progress = false;
   app.add_flag("--no-progress", no_progress, "no live progress lines (shown only when stderr is a terminal)");
 
@@ -71,7 +72,7 @@ command_line parse_command_line(int argc, char** argv) {
     throw usage_error(one_line(error.what()));
   }
   if (!result.urls.empty() && !result.input.empty()) throw usage_error("give URLs or --input FILE, not both");
-  if (result.urls.empty() && result.input.empty())
+  if (result.urls.empty() && result.input.empty() && !result.gui)
     throw usage_error("no URL given (fetch URL... or fetch --input FILE)");
   o.dir = dir;
   o.retry_delay = milliseconds_of(retry_delay);

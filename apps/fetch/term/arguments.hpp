@@ -23,10 +23,11 @@ struct command_line {
   std::string input;              // --input FILE ("-": stdin); empty when URLs are given
   fetch_options options;
   bool progress = true;     // live lines, when stderr is a terminal
+  bool gui = false;         // --gui: the window; the URLs (or the list) only fill its text box
   bool help_shown = false;  // --help printed; exit 0
 };
 
-/// Parses argv: URLs or --input, never both, never neither. Checks the
+/// Parses argv: URLs or --input, never both, never neither (with --gui, neither is fine). Checks the
 /// options as the download manager will (a --dir that is not a writable
 /// directory is a usage error). Throws usage_error; prints help for --help.
 command_line parse_command_line(int argc, char** argv);

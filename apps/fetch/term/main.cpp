@@ -12,6 +12,9 @@
 #include "engine/download_manager.hpp"
 #include "engine/file_name.hpp"
 #include "report_format.hpp"
+#ifdef HANDOFF_FETCH_GUI
+#include "tk/window.hpp"
+#endif
 
 #include <handoff/apps/signal_watcher.hpp>
 #include <handoff/headless_loop.hpp>
@@ -144,6 +147,16 @@ int main(int argc, char** argv) {
   } catch (const usage_error& error) {
     say(error.what());
     return 2;
+  }
+  if (options.gui) {
+#ifdef HANDOFF_FETCH_GUI
+    std::vector<std::string> urls;
+    for (const list_entry& entry : entries) urls.push_back(entry.text);
+    return run_window(options.options, urls);
+#else
+    say("--gui: this build has no window (handoff::tk was not built: install tk8.6-dev)");
+    return 2;
+#endif
   }
   try {
     return run(options, entries);

@@ -212,16 +212,16 @@ TEST_F(fetch_engine, while_nothing_but_bytes_change_snapshots_come_at_most_every
   download_manager manager(options_, record.sink());
   manager.add(server_.url("/hold/1000000/paced.bin"));
   // A second and more of a stalled transfer: its rate must fall to zero, so snapshots keep coming.
-  ASSERT_TRUE(record.wait_until([](const fetch_snapshot& s) {
-    return s.transfers[0].bytes == 500'000 && s.transfers[0].rate == 0;
-  }));
+  ASSERT_TRUE(record.wait_until(
+      [](const fetch_snapshot& s) { return s.transfers[0].bytes == 500'000 && s.transfers[0].rate == 0; }));
   server_.release_holds();
   ASSERT_TRUE(record.wait_idle(1));
   const auto snapshots = record.all();
   const auto times = record.times();
   std::size_t paced = 0;
   for (std::size_t i = 1; i < snapshots.size(); ++i) {
-    if (snapshots[i].transfers[0].state != snapshots[i - 1].transfers[0].state) continue;  // a change: at once
+    if (snapshots[i].transfers[0].state != snapshots[i - 1].transfers[0].state)
+      continue;  // a change: at once
     ++paced;
     // The engine's own clock spaces them by the interval; the arrival times
     // here may differ by the time one snapshot takes to copy, so allow 20 ms.
