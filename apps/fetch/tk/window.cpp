@@ -7,6 +7,7 @@
 
 #include "engine/download_manager.hpp"
 #include "term/arguments.hpp"
+#include "term/report_format.hpp"
 
 #include <handoff/apps/signal_watcher.hpp>
 #include <handoff/latest.hpp>
@@ -32,18 +33,6 @@ using namespace std::chrono_literals;
 constexpr auto close_deadline = 2s;    // how long a close waits for the transfers to stop
 constexpr std::size_t url_width = 40;  // characters of a URL a row shows
 
-std::string human_bytes(double bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  int unit = 0;
-  while (bytes >= 1000 && unit < 4) {
-    bytes /= 1000;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
-  return text;
-}
-
 /// A URL cut to `width` characters in the middle, so its host and its file name both show.
 std::string middle_cut(const std::string& url, std::size_t width) {
   if (url.size() <= width) return url;
@@ -57,18 +46,20 @@ std::string status_text(const transfer_status& t) {
     case transfer_state::waiting:
       return "waiting";
     case transfer_state::downloading: {
-      std::string text = "downloading " + human_bytes(static_cast<double>(t.bytes));
-      if (t.total >= 0) text += " of " + human_bytes(static_cast<double>(t.total));
-      return text + ", " + human_bytes(t.rate) + "/s";
+      std::string text = "downloading " + format_bytes(t.bytes);
+      if (t.total >= 0) text += " of " + format_bytes(static_cast<std::uint64_t>(t.total));
+      return text + ", " + format_rate(t.rate);
     }
     case transfer_state::retrying:
       return "retrying (attempt " + std::to_string(t.attempts + 1) + "): " + t.reason;
     case transfer_state::done:
-      return "done, " + human_bytes(static_cast<double>(t.bytes)) + " -> " + t.file.filename().string();
+      return "done, " + format_bytes(t.bytes) + " -> " + t.file.filename().string();
     case transfer_state::failed:
       return "error: " + t.reason;
     case transfer_state::cancelled:
-      return "cancelled (partial file kept for resume)";
+      return t.part.empty()
+                 ? std::string("cancelled")
+                 : "cancelled, " + format_bytes(t.bytes) + " kept in " + t.part.filename().string();
   }
   return "?";
 }
@@ -247,8 +238,8 @@ class window {
     const std::size_t finished = s.done + s.failed + s.cancelled;
     std::string total = std::to_string(s.done) + " done, " + std::to_string(s.failed) + " failed, " +
                         std::to_string(s.cancelled) + " cancelled, " + std::to_string(s.active) +
-                        " downloading, " + std::to_string(s.waiting) + " waiting — " +
-                        human_bytes(static_cast<double>(s.bytes)) + " at " + human_bytes(s.rate) + "/s";
+                        " downloading, " + std::to_string(s.waiting) + " waiting — " + format_bytes(s.bytes) +
+                        " at " + format_rate(s.rate);
     tcl_.call({".buttons.total", "configure", "-text", total});
     if (!closing_) {
       // The title says what the list says, so a taskbar (and a script) can follow it.
@@ -257,7 +248,7 @@ class window {
         title += " — " + std::to_string(finished) + " of " + std::to_string(s.transfers.size()) +
                  " finished (" + std::to_string(s.done) + " done, " + std::to_string(s.failed) + " failed, " +
                  std::to_string(s.cancelled) + " cancelled)";
-        if (s.active > 0) title += " — " + human_bytes(s.rate) + "/s";
+        if (s.active > 0) title += " — " + format_rate(s.rate);
       }
       if (title != title_shown_) {
         tcl_.call({"wm", "title", ".", title});
