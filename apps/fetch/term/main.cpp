@@ -103,7 +103,14 @@ int run(const command_line& options, const std::vector<list_entry>& entries) {
   });
   handoff::install_thread_dump_signal(SIGUSR1);
 
-  manager.emplace(options.options, [&](fetch_snapshot snapshot) { snapshots.report(std::move(snapshot)); });
+  manager.emplace(options.options, [&](fetch_snapshot snapshot) {
+    // The snapshot that ends the run goes at once, not after the rate limit's interval.
+    if (snapshot.transfers.size() == entries.size() && snapshot.idle()) {
+      snapshots.finish(std::move(snapshot));
+    } else {
+      snapshots.report(std::move(snapshot));
+    }
+  });
   for (const list_entry& entry : entries) {
     if (!is_http_url(entry.text)) {
       // Reported now and in the table; the rest proceed.
