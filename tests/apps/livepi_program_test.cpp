@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include "support/child_program.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,93 +24,19 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-struct finished {
-  int status = -1;  // exit code, or 128 + signal
-  std::string out;
-  std::string err;
-};
+using handoff::testing::finished;
 
 // A running livepi with its stdout and stderr captured.
-class child_program {
+class child_program : public handoff::testing::child_program {
  public:
-  explicit child_program(std::vector<std::string> arguments, std::vector<std::string> environment = {}) {
-    int out_pipe[2];
-    int err_pipe[2];
-    EXPECT_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
-    EXPECT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    arguments.insert(arguments.begin(), LIVEPI_PROGRAM);
-    std::vector<char*> argv;
-    for (auto& a : arguments) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_storage;
-    for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
-    for (auto& e : environment) env_storage.push_back(e);
-    std::vector<char*> envp;
-    for (auto& e : env_storage) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, LIVEPI_PROGRAM, &actions, nullptr, argv.data(), envp.data()), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    out_fd_ = out_pipe[0];
-    err_fd_ = err_pipe[0];
-  }
-  child_program(const child_program&) = delete;
-  child_program& operator=(const child_program&) = delete;
-  ~child_program() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_fd_ >= 0) close(out_fd_);
-    if (err_fd_ >= 0) close(err_fd_);
-  }
-
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-
-  /// Reads both pipes to the end, then reaps the program.
-  finished wait() {
-    finished result;
-    std::array<pollfd, 2> fds{pollfd{out_fd_, POLLIN, 0}, pollfd{err_fd_, POLLIN, 0}};
-    std::array<std::string*, 2> into{&result.out, &result.err};
-    int open_pipes = 2;
-    while (open_pipes > 0) {
-      if (poll(fds.data(), fds.size(), -1) < 0) continue;
-      for (std::size_t i = 0; i < fds.size(); ++i) {
-        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-        std::array<char, 4096> buffer;
-        const ssize_t n = read(fds[i].fd, buffer.data(), buffer.size());
-        if (n > 0) {
-          into[i]->append(buffer.data(), static_cast<std::size_t>(n));
-        } else {
-          fds[i].fd = -1;
-          --open_pipes;
-        }
-      }
-    }
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return result;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int err_fd_ = -1;
+  explicit child_program(std::vector<std::string> arguments, std::vector<std::string> environment = {})
+      : handoff::testing::child_program(
+            LIVEPI_PROGRAM, {.arguments = std::move(arguments), .environment = std::move(environment)}) {}
 };
 
 // True once `pid` runs the worker program: a child seen between its spawn and

@@ -1,16 +1,17 @@
 // The fetch program seen from outside: started as a child process
-// (posix_spawn) against an HTTP server on 127.0.0.1 that the test runs, with
-// pipes or a pseudo-terminal, signalled, and its files and output checked.
+// (tests/support/child_program.hpp) against an HTTP server on 127.0.0.1 that
+// the test runs, with pipes or a pseudo-terminal, signalled, and its files and output checked.
 // Waits are on the server's latches, the file system (inotify) or the
 // program's exit, each with a deadline; never a sleep.
 #include "http_test_server.hpp"
 
 #include <gtest/gtest.h>
 
+#include "support/child_program.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -26,8 +27,6 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
-
 namespace {
 
 using namespace handoff::fetch::testing;
@@ -35,102 +34,14 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
 
-struct finished {
-  int status = -1;  // the exit code, or 128 + the signal
-  bool timed_out = false;
-  std::string out;
-  std::string err;
-};
+using handoff::testing::finished;
 
 // A running fetch whose stdout and stderr the test reads.
-class child_program {
+class child_program : public handoff::testing::child_program {
  public:
-  explicit child_program(std::vector<std::string> arguments, bool stderr_on_terminal = false) {
-    int out_pipe[2];
-    EXPECT_EQ(pipe2(out_pipe, O_CLOEXEC), 0);
-    int err_pipe[2] = {-1, -1};
-    std::string terminal;
-    if (stderr_on_terminal) {
-      err_fd_ = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-      EXPECT_GE(err_fd_, 0);
-      EXPECT_EQ(grantpt(err_fd_), 0);
-      EXPECT_EQ(unlockpt(err_fd_), 0);
-      terminal = ptsname(err_fd_);
-    } else {
-      EXPECT_EQ(pipe2(err_pipe, O_CLOEXEC), 0);
-      err_fd_ = err_pipe[0];
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-    if (stderr_on_terminal) {
-      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, terminal.c_str(), O_RDWR | O_NOCTTY, 0);
-    } else {
-      posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-    }
-    arguments.insert(arguments.begin(), FETCH_PROGRAM);
-    std::vector<char*> argv;
-    for (auto& a : arguments) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, FETCH_PROGRAM, &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(out_pipe[1]);
-    if (!stderr_on_terminal) close(err_pipe[1]);
-    out_fd_ = out_pipe[0];
-  }
-  child_program(const child_program&) = delete;
-  child_program& operator=(const child_program&) = delete;
-  ~child_program() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (out_fd_ >= 0) close(out_fd_);
-    if (err_fd_ >= 0) close(err_fd_);
-  }
-
-  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-
-  /// Reads stdout and stderr to their end, then reaps the program; kills it once `limit` passes.
-  finished wait(std::chrono::milliseconds limit = 120s) {
-    finished result;
-    const auto give_up = steady::now() + limit;
-    std::array<pollfd, 2> fds{pollfd{out_fd_, POLLIN, 0}, pollfd{err_fd_, POLLIN, 0}};
-    std::array<std::string*, 2> into{&result.out, &result.err};
-    int open_streams = 2;
-    while (open_streams > 0) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(give_up - steady::now()).count();
-      if (left <= 0) {
-        result.timed_out = true;
-        kill(pid_, SIGKILL);
-        break;
-      }
-      if (poll(fds.data(), fds.size(), static_cast<int>(left)) < 0) continue;
-      for (std::size_t i = 0; i < fds.size(); ++i) {
-        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-        std::array<char, 4096> buffer;
-        const ssize_t n = read(fds[i].fd, buffer.data(), buffer.size());
-        if (n > 0) {
-          into[i]->append(buffer.data(), static_cast<std::size_t>(n));
-        } else {
-          fds[i].fd = -1;  // end of file, or EIO once a terminal's last writer left
-          --open_streams;
-        }
-      }
-    }
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return result;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_fd_ = -1;
-  int err_fd_ = -1;
+  explicit child_program(std::vector<std::string> arguments, bool stderr_on_terminal = false)
+      : handoff::testing::child_program(
+            FETCH_PROGRAM, {.arguments = std::move(arguments), .stderr_on_terminal = stderr_on_terminal}) {}
 };
 
 std::string read_file(const fs::path& path) {
