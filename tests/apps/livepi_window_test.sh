@@ -18,35 +18,7 @@ livepi=$1
 wm_delete=$2
 close_limit=$3
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/livepi-window.XXXXXX")
-app_pid=
-cleanup() {
-  [ -n "$app_pid" ] && kill -9 "$app_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  [ -s "$work/err" ] && { echo "--- livepi's stderr:" >&2; cat "$work/err" >&2; }
-  exit 1
-}
-
-# Waits (polling what the window shows, 20 s at most) until the title matches
-# the extended regex $1; prints the title.
-wait_title() {
-  local deadline=$((SECONDS + 20)) title
-  while :; do
-    title=$(xdotool getwindowname "$window" 2>/dev/null || true)
-    if [[ $title =~ $1 ]]; then
-      echo "$title"
-      return 0
-    fi
-    kill -0 "$app_pid" 2>/dev/null || fail "livepi exited while waiting for a title matching '$1'"
-    [ $SECONDS -lt $deadline ] || fail "the title never matched '$1' (last: '$title')"
-    sleep 0.02
-  done
-}
+source "$(dirname "$0")/../tk/window_test_support.sh"
 
 workers_of() { pgrep -P "$app_pid" | sort || true; }
 
@@ -64,12 +36,12 @@ wait_workers() {
   done
 }
 
-"$livepi" --gui --json --workers 2 --backend processes >"$work/out" 2>"$work/err" &
+"$livepi" --gui --json --workers 2 --backend processes >"$work/livepi.out" 2>"$work/livepi.err" &
 app_pid=$!
 window=$(timeout 20 xdotool search --sync --name '^livepi' | head -1) || fail "no livepi window appeared"
 # No window manager runs here: give the window the keyboard focus directly.
 xdotool windowfocus --sync "$window" 2>/dev/null || true
-wait_title '^livepi$' >/dev/null
+wait_title "$window" '^livepi$'
 
 # 1. The seed field: Tab goes to Workers, Backend, then Seed.
 xdotool key Tab Tab Tab
@@ -84,26 +56,28 @@ xdotool key Return
 
 # 2. The run with seed 7 starts; keys are served in order, so every text
 # above was refused before it.
-first=$(wait_title ' points — running$')
+wait_title "$window" ' points — running$'
+first=$(current_title "$window")
 [ ! -e "$work/ran" ] || fail "typed [exec ...] ran as Tcl"
 first_workers=$(wait_workers 2)
-wait_title ' points — running$' >/dev/null
+wait_title "$window" ' points — running$'
 
 # 3. Space stops; the workers go. Space resumes with fresh ones.
 xdotool key space
-stopped=$(wait_title ' points — stopped$')
+wait_title "$window" ' points — stopped$'
+stopped=$(current_title "$window")
 for pid in $first_workers; do
   ! kill -0 "$pid" 2>/dev/null || [ "$(ps -o stat= -p "$pid")" = Z ] || fail "worker $pid outlived the stop"
 done
 stopped_points=$(sed -E 's/.* — ([^ ]+) points — stopped$/\1/' <<<"$stopped")
 xdotool key space
-wait_title ' points — running$' >/dev/null
+wait_title "$window" ' points — running$'
 second_workers=$(wait_workers 2)
 [ -z "$(comm -12 <(echo "$first_workers") <(echo "$second_workers"))" ] ||
   fail "Resume reused a worker: $(echo $first_workers) then $(echo $second_workers)"
 # A snapshot of the resumed run: more points than at the stop.
 deadline=$((SECONDS + 20))
-until [ "$(wait_title ' points — running$' | sed -E 's/.* — ([^ ]+) points — running$/\1/')" != "$stopped_points" ]; do
+until [ "$(current_title "$window" | sed -E 's/.* — ([^ ]+) points — running$/\1/')" != "$stopped_points" ]; do
   [ $SECONDS -lt $deadline ] || fail "the resumed run never counted past $stopped_points points"
   sleep 0.02
 done
@@ -122,7 +96,7 @@ app_pid=
 for pid in $second_workers; do
   ! kill -0 "$pid" 2>/dev/null || fail "worker $pid outlived the window"
 done
-grep -q '"seed":7,' "$work/out" || fail "the summary is not of the seed-7 run: $(cat "$work/out")"
-grep -Eq '"points":[1-9]' "$work/out" || fail "the summary counted no points: $(cat "$work/out")"
+grep -q '"seed":7,' "$work/livepi.out" || fail "the summary is not of the seed-7 run: $(cat "$work/livepi.out")"
+grep -Eq '"points":[1-9]' "$work/livepi.out" || fail "the summary counted no points: $(cat "$work/livepi.out")"
 echo "ok: typed Tcl stayed text; stop, resume with fresh workers; closed busy in ${elapsed_ms} ms, no worker left"
 echo "first snapshot title: $first"

@@ -21,51 +21,19 @@ if [ $# -ne 2 ]; then
 fi
 tk_job=$1
 wm_delete_window=$2
-command -v xdotool >/dev/null || { echo "FAIL: xdotool is missing (scripts/install-deps installs it)" >&2; exit 1; }
-[ -n "${DISPLAY:-}" ] || { echo "FAIL: no DISPLAY (run under tests/tk/with_xvfb.sh)" >&2; exit 1; }
-# ThreadSanitizer sleeps 1 s in every exiting process by default (atexit_sleep_ms),
-# which would eat the whole budget of the close-to-exit check; other builds ignore it.
-export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}atexit_sleep_ms=0"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/tk_job_test.XXXXXX")
-pid=
-cleanup() {
-  # Only the program this script started, by its pid.
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/*.out "$work"/*.err; do
-    [ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-  done
-  exit 1
-}
-
-# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 20 ms until it succeeds.
-wait_until() {
-  local limit=$1 what=$2
-  shift 2
-  local deadline=$(($(date +%s%N) + limit * 1000000000))
-  until "$@"; do
-    [ "$(date +%s%N)" -lt "$deadline" ] || fail "$what: not within ${limit} s"
-    sleep 0.02
-  done
-}
+source "$(dirname "$0")/window_test_support.sh"
 
 # The first window whose title matches the regex $1 (xdotool's --name), or nothing.
 window_named() { xdotool search --name "$1" 2>/dev/null | head -n 1; }
 has_window() { [ -n "$(window_named "$1")" ]; }
 title_shows_progress() { xdotool getwindowname "$1" 2>/dev/null | grep -Eq ' ([1-9][0-9]?|100)%$'; }
-program_gone() { ! kill -0 "$pid" 2>/dev/null; }
+program_gone() { ! program_lives; }
 no_window() { ! has_window "$1"; }
 # Sets status to the exit status of the program (gone, or about to be).
 reap() {
   status=0
-  wait "$pid" || status=$?
-  pid=
+  wait "$app_pid" || status=$?
+  app_pid=
 }
 # Checks that $1 (stdout) holds exactly one ending and that it matches the regex $2.
 one_ending() {
@@ -78,7 +46,7 @@ one_ending() {
 # 1. Autostart, runs to the end, exits 0 by itself.
 echo "== runs to the end and exits by itself"
 "$tk_job" --autostart --steps 20 --step-ms 5 --exit-when-done >"$work/1.out" 2>"$work/1.err" &
-pid=$!
+app_pid=$!
 wait_until 20 "the program to exit by itself" program_gone
 reap
 [ "$status" -eq 0 ] || fail "exit status $status, expected 0"
@@ -87,7 +55,7 @@ one_ending "$work/1.out" "work #1: value 20 steps$"
 # 2. Close while the work runs: cancelled, exit 0 within 1 s.
 echo "== close while the work runs"
 "$tk_job" --autostart --steps 1000 --step-ms 10 >"$work/2.out" 2>"$work/2.err" &
-pid=$!
+app_pid=$!
 wait_until 20 "the main window to appear" has_window '^tk_job'
 main=$(window_named '^tk_job')
 wait_until 20 "the title to show progress" title_shows_progress "$main"
@@ -103,7 +71,7 @@ grep -q 'did not stop' "$work/2.err" && fail "the work outlived the close deadli
 # 3. The work throws: an error dialog, no crash; dismiss it, close, exit 0.
 echo "== the work fails: error dialog"
 "$tk_job" --autostart --steps 50 --step-ms 5 --fail-at 10 >"$work/3.out" 2>"$work/3.err" &
-pid=$!
+app_pid=$!
 wait_until 20 "the error dialog to appear" has_window '^Error$'
 dialog=$(window_named '^Error$')
 wait_until 5 "the error line on stderr" grep -q "the job 'work #1' threw: step 10 failed" "$work/3.err"

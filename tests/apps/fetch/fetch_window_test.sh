@@ -19,19 +19,7 @@ serve=$2
 wm_delete=$3
 close_limit=$4
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/fetch-window.XXXXXX")
-app_pid=
-cleanup() {
-  [ -n "$app_pid" ] && kill -9 "$app_pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "FAIL: $*" >&2
-  [ -s "$work/err" ] && { echo "--- fetch's stderr:" >&2; cat "$work/err" >&2; }
-  exit 1
-}
+source "$(dirname "$0")/../../tk/window_test_support.sh"
 
 # The server lives as long as this script: it exits when its stdin (our pipe) closes.
 coproc server { exec "$serve"; }
@@ -39,25 +27,13 @@ read -r word port <&"${server[0]}" || fail "the test server did not start"
 [ "$word" = port ] || fail "the test server said '$word $port'"
 base="http://127.0.0.1:$port"
 
-# Waits (polling the title, 20 s at most) until it matches the extended regex $1.
-wait_title() {
-  local deadline=$((SECONDS + 20)) title
-  while :; do
-    title=$(xdotool getwindowname "$window" 2>/dev/null || true)
-    [[ $title =~ $1 ]] && return 0
-    kill -0 "$app_pid" 2>/dev/null || fail "fetch exited while waiting for a title matching '$1'"
-    [ $SECONDS -lt $deadline ] || fail "the title never matched '$1' (last: '$title')"
-    sleep 0.02
-  done
-}
-
 open_window() {
-  "$fetch" --gui --dir "$1" "${@:2}" >"$work/out" 2>"$work/err" &
+  "$fetch" --gui --dir "$1" "${@:2}" >"$work/fetch.out" 2>"$work/fetch.err" &
   app_pid=$!
   window=$(timeout 20 xdotool search --sync --name '^fetch' | head -1) || fail "no fetch window appeared"
   # No window manager runs here: give the window the keyboard focus directly.
   xdotool windowfocus --sync "$window" 2>/dev/null || true
-  wait_title '^fetch$'
+  wait_title "$window" '^fetch$'
 }
 
 # 1. Four lines typed into the box (which has the focus), then Ctrl+Return.
@@ -68,14 +44,14 @@ for line in "$base/file/300000/whole.bin" "$base/status/404" "[exec touch $work/
   xdotool key Return
 done
 xdotool key ctrl+Return
-wait_title '^fetch — 3 of 4 finished \(1 done, 2 failed, 0 cancelled\)'
+wait_title "$window" '^fetch — 3 of 4 finished \(1 done, 2 failed, 0 cancelled\)'
 [ ! -e "$work/ran" ] || fail "a typed [exec ...] line ran as Tcl"
 [ "$(stat -c %s "$work/one/whole.bin" 2>/dev/null)" = 300000 ] || fail "whole.bin is missing or not 300000 bytes"
 
 # 2. Focus leaves the box (Ctrl+Tab), passes Download All and Cancel All;
 # the only enabled row button is the stalled transfer's Cancel.
 xdotool key ctrl+Tab Tab Tab space
-wait_title '^fetch — 4 of 4 finished \(1 done, 2 failed, 1 cancelled\)$'
+wait_title "$window" '^fetch — 4 of 4 finished \(1 done, 2 failed, 1 cancelled\)$'
 "$wm_delete" "$window"
 status=0
 wait "$app_pid" || status=$?
@@ -85,7 +61,7 @@ app_pid=
 # 3. A stalled transfer, and the close button while it runs.
 open_window "$work/two" "$base/hold/200000/held.bin"
 xdotool key ctrl+Return
-wait_title '^fetch — 0 of 1 finished'
+wait_title "$window" '^fetch — 0 of 1 finished'
 # The server sends half the file, then holds: wait until bytes are in the .part file.
 deadline=$((SECONDS + 20))
 until [ -n "$(find "$work/two" -name '*.part' -size +0c)" ]; do
