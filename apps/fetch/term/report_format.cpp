@@ -40,14 +40,6 @@ std::string size_cell(const transfer_status& s) {
 
 }  // namespace
 
-std::string format_bytes(std::uint64_t bytes) {
-  const double b = static_cast<double>(bytes);
-  if (bytes < 1000) return std::to_string(bytes) + " B";
-  if (b < 1e6) return printed("%.1f kB", b / 1e3);
-  if (b < 1e9) return printed("%.1f MB", b / 1e6);
-  return printed("%.2f GB", b / 1e9);
-}
-
 std::string format_rate(double bytes_per_second) {
   return format_bytes(static_cast<std::uint64_t>(std::max(bytes_per_second, 0.0))) + "/s";
 }

@@ -2,6 +2,8 @@
 // Pure functions of a snapshot, so that they are tested without a terminal.
 #pragma once
 
+#include <handoff/apps/byte_count.hpp>
+
 #include "engine/transfer_status.hpp"
 
 #include <cstddef>
@@ -12,8 +14,8 @@
 
 namespace handoff::fetch {
 
-/// "512 B", "45.2 MB", "1.07 GB": decimal units (1 MB = 10^6 bytes).
-std::string format_bytes(std::uint64_t bytes);
+/// "512 B", "45.2 MB", "1.07 GB": the programs' common format (handoff/apps/byte_count.hpp).
+using handoff::apps::format_bytes;
 
 /// "850 kB/s".
 std::string format_rate(double bytes_per_second);

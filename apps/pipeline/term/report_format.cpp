@@ -18,14 +18,6 @@ std::string printed(const char* format, double value) {
 
 }  // namespace
 
-std::string format_bytes(std::uint64_t bytes) {
-  const double b = static_cast<double>(bytes);
-  if (bytes < 1000) return std::to_string(bytes) + " B";
-  if (b < 1e6) return printed("%.1f kB", b / 1e3);
-  if (b < 1e9) return printed("%.1f MB", b / 1e6);
-  return printed("%.2f GB", b / 1e9);
-}
-
 std::string format_duration(double seconds) {
   const auto total = static_cast<long long>(std::llround(std::max(seconds, 0.0)));
   char text[48];

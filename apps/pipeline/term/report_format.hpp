@@ -2,6 +2,8 @@
 // Pure functions of the counts, so that they are tested without a terminal.
 #pragma once
 
+#include <handoff/apps/byte_count.hpp>
+
 #include "engine/pipeline_run.hpp"
 
 #include <cstdint>
@@ -10,8 +12,8 @@
 
 namespace handoff::pipeline {
 
-/// "512 B", "45.2 MB", "1.07 GB": decimal units (1 MB = 10^6 bytes).
-std::string format_bytes(std::uint64_t bytes);
+/// "512 B", "45.2 MB", "1.07 GB": the programs' common format (handoff/apps/byte_count.hpp).
+using handoff::apps::format_bytes;
 
 /// "0:07", "12:03", "1:02:03".
 std::string format_duration(double seconds);
