@@ -47,7 +47,8 @@ transfer::transfer(std::uint64_t id, std::string url, const fetch_options& optio
   curl_easy_setopt(handle_, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, &transfer::on_body);
   curl_easy_setopt(handle_, CURLOPT_WRITEDATA, this);
-  // 128 kB reads instead of libcurl's default 16 kB: an eighth of the write calls (the curl command uses 100 kB).
+  // 128 kB reads instead of libcurl's default 16 kB: an eighth of the write calls (the curl command uses 100
+  // kB).
   curl_easy_setopt(handle_, CURLOPT_BUFFERSIZE, 128L * 1024);
 
   // An earlier run's NAME.part under the URL's name: resume it with Range from

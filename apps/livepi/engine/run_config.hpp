@@ -29,7 +29,8 @@ struct run_config {
   std::vector<std::string> worker_arguments;      // processes: its arguments after argv[0]
   std::chrono::nanoseconds publish_interval = std::chrono::milliseconds(33);  // about 30 snapshots a second
   std::chrono::nanoseconds heartbeat_timeout = std::chrono::seconds(2);  // processes: silent this long = hung
-  std::optional<resume_point> resume_from;  // go on from a stopped run of the same seed (its last snapshot's resume)
+  std::optional<resume_point>
+      resume_from;  // go on from a stopped run of the same seed (its last snapshot's resume)
 };
 
 }  // namespace handoff::livepi

@@ -43,7 +43,8 @@ struct snapshot {
   unsigned workers_alive = 0;
   unsigned restarts = 0;
   std::vector<worker_status> workers;
-  std::optional<resume_point> resume;  // in the last snapshot of a run stopped before its total: where to go on from
+  std::optional<resume_point>
+      resume;         // in the last snapshot of a run stopped before its total: where to go on from
   std::string error;  // set when the run could not go on (a worker program that cannot start, ...)
 
   [[nodiscard]] livepi::estimate result() const noexcept { return estimate::from_count(inside, points); }
