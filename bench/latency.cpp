@@ -64,27 +64,15 @@ void run_variant(const char* variant, std::size_t iterations, std::size_t rounds
   const bench::latency_summary h = bench::summarise(handoff_rec, warmup);
   const bench::latency_summary f = bench::summarise(floor_rec, warmup);
   const bench::latency_summary n = bench::summarise(naive_rec, warmup);
-  bench::json_line()
-      .add("scenario", "latency")
+  bench::json_line line;
+  line.add("scenario", "latency")
       .add("variant", variant)
       .add("iterations", static_cast<std::uint64_t>(iterations))
-      .add("gap_us", static_cast<double>(gap_ns) / 1e3)
-      .add("handoff_p50_us", h.p50)
-      .add("handoff_p99_us", h.p99)
-      .add("handoff_p999_us", h.p999)
-      .add("handoff_max_us", h.max)
-      .add("handoff_mean_us", h.mean)
-      .add("floor_p50_us", f.p50)
-      .add("floor_p99_us", f.p99)
-      .add("floor_p999_us", f.p999)
-      .add("floor_max_us", f.max)
-      .add("floor_mean_us", f.mean)
-      .add("naive_p50_us", n.p50)
-      .add("naive_p99_us", n.p99)
-      .add("naive_p999_us", n.p999)
-      .add("naive_max_us", n.max)
-      .add("naive_mean_us", n.mean)
-      .add("ratio_handoff_floor_p50", h.p50 / f.p50)
+      .add("gap_us", static_cast<double>(gap_ns) / 1e3);
+  bench::add_latency(line, "handoff", h);
+  bench::add_latency(line, "floor", f);
+  bench::add_latency(line, "naive", n);
+  line.add("ratio_handoff_floor_p50", h.p50 / f.p50)
       .add("ratio_handoff_floor_p99", h.p99 / f.p99)
       .add("load_average", load_before)
       .print();

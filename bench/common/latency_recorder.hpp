@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace bench {
@@ -42,6 +43,15 @@ inline latency_summary summarise(const latency_recorder& r, std::size_t warmup) 
   s.p999 = percentile(v, 99.9);
   s.max = v.empty() ? 0.0 : v.back();
   return s;
+}
+
+/// Adds `prefix`_p50_us, _p99_us, _p999_us, _max_us and _mean_us to `line`.
+inline json_line& add_latency(json_line& line, const std::string& prefix, const latency_summary& s) {
+  return line.add(prefix + "_p50_us", s.p50)
+      .add(prefix + "_p99_us", s.p99)
+      .add(prefix + "_p999_us", s.p999)
+      .add(prefix + "_max_us", s.max)
+      .add(prefix + "_mean_us", s.mean);
 }
 
 /// Spins (no futex, so the producer stays awake) for `gap_ns`; nothing for 0.

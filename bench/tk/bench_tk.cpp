@@ -163,28 +163,16 @@ void latency(tk_loop& ui, const char* variant, std::size_t iterations, std::size
   const latency_summary a = bench::summarise(h, warmup);
   const latency_summary b = bench::summarise(raw, warmup);
   const latency_summary c = bench::summarise(floor, warmup);
-  bench::json_line()
-      .add("scenario", "tk_latency")
+  bench::json_line line;
+  line.add("scenario", "tk_latency")
       .add("notifier", notifier_name)
       .add("variant", variant)
       .add("iterations", static_cast<std::uint64_t>(iterations))
-      .add("gap_us", static_cast<double>(gap_ns) / 1e3)
-      .add("handoff_p50_us", a.p50)
-      .add("handoff_p99_us", a.p99)
-      .add("handoff_p999_us", a.p999)
-      .add("handoff_max_us", a.max)
-      .add("handoff_mean_us", a.mean)
-      .add("raw_p50_us", b.p50)
-      .add("raw_p99_us", b.p99)
-      .add("raw_p999_us", b.p999)
-      .add("raw_max_us", b.max)
-      .add("raw_mean_us", b.mean)
-      .add("headless_p50_us", c.p50)
-      .add("headless_p99_us", c.p99)
-      .add("headless_p999_us", c.p999)
-      .add("headless_max_us", c.max)
-      .add("headless_mean_us", c.mean)
-      .add("ratio_handoff_raw_p50", a.p50 / b.p50)
+      .add("gap_us", static_cast<double>(gap_ns) / 1e3);
+  bench::add_latency(line, "handoff", a);
+  bench::add_latency(line, "raw", b);
+  bench::add_latency(line, "headless", c);
+  line.add("ratio_handoff_raw_p50", a.p50 / b.p50)
       .add("ratio_handoff_raw_p99", a.p99 / b.p99)
       .add("load_average", load_before)
       .print();
