@@ -150,21 +150,31 @@ pump_result loop::pump() {
 
   const bool took_new_batch = batch_position_ == batch_.size();
   if (took_new_batch) {
-    batch_.recycle();  // keeps its blocks: the swap below hands them to producers
-    batch_position_ = 0;
+    retire_batch();                      // its blocks were released as they ran
     std::lock_guard lock(queue_mutex_);  // take the whole batch queued so far in one swap
-    batch_.swap(incoming_);
+    batch_.swap_queued(incoming_);
   }
 
   // Yield at the budget, or earlier when a timer falls due, so timers stay on time under floods.
   const time_point stop_at = std::min(start + budget_, next_deadline());
   constexpr std::size_t clock_check_interval =
       32;  // reading the clock per task would cost more than most tasks
+  constexpr std::size_t block_mask = detail::task_blocks::block_size - 1;
+  constexpr std::size_t spare_budget_tasks =
+      detail::task_blocks::spare_budget_blocks * detail::task_blocks::block_size;
+  ++batch_runners_;
   while (batch_position_ < batch_.size() && !closed()) {
     run_guarded(batch_.at(batch_position_++));  // runs and destroys it: captures are released now
     ++result.tasks_run;
+    // The last task of a block ran: the block goes back to the producers now,
+    // not after the whole batch, so a flood reuses it while this batch runs.
+    // (Position 0: a nested pump discarded the batch under this task.)
+    if (((batch_position_ & block_mask) == 0 || batch_position_ == batch_.size()) && batch_position_ != 0) {
+      release_block((batch_position_ - 1) / detail::task_blocks::block_size);
+    }
     if (result.tasks_run % clock_check_interval == 0 && clock_.now() >= stop_at) break;
   }
+  --batch_runners_;
 
   if (closed()) {
     discard_pending();
@@ -176,9 +186,19 @@ pump_result loop::pump() {
     // found the queue empty and woke the driver themselves.
     const bool leftovers = batch_position_ < batch_.size();
     bool waiting = false;
+    std::vector<detail::task_blocks::block> excess;  // freed at the end of this scope, after the lock
     {
       std::lock_guard lock(queue_mutex_);
       waiting = !incoming_.empty();
+      hand_over_released();
+      // The loop has caught up with a light load (its whole batch ran, it fit
+      // in the spares' budget, nothing waits): keep no more spares than the
+      // budget. While the load is heavy, every released block is kept, so
+      // floods reuse their blocks instead of faulting in fresh memory.
+      if (!leftovers && !waiting && batch_.size() <= spare_budget_tasks &&
+          incoming_.spare_count() > detail::task_blocks::spare_budget_blocks) {
+        excess = incoming_.take_spares_beyond(detail::task_blocks::spare_budget_blocks);
+      }
     }
     result.more_ready = leftovers || waiting;
     if (leftovers || (waiting && !took_new_batch)) driver_.wake();
@@ -186,8 +206,49 @@ pump_result loop::pump() {
     armed_deadline_.store(next.time_since_epoch().count(), std::memory_order_relaxed);
     driver_.arm_deadline(next);
   }
+  // No task of a batch runs any more: what nested pumps retired can go.
+  if (batch_runners_ == 0) retired_.clear();
   if (observer_ != nullptr) observer_->on_pump_end();
   return result;
+}
+
+void loop::release_block(std::size_t index) noexcept {
+  // A nested pump (a task pumping its own loop) leaves the blocks alone: the
+  // outer pump's task may be running from this very block. retire_batch frees them.
+  if (batch_runners_ != 1) return;
+  auto emptied = batch_.release_block(index);
+  if (emptied.capacity() == 0) return;
+  try {
+    released_.push_back(std::move(emptied));
+  } catch (...) {
+    return;  // not kept: `emptied` is freed here
+  }
+  // The spares belong to the producers' queue, whose lock the pump takes at
+  // its end anyway; in a long batch, hand them over every few blocks so that
+  // producers reuse them while it runs. A flooding producer holds that lock
+  // half the time: take it only if free, else try again at the next block
+  // (a lock round per released block made floods slower: docs/decisions.md).
+  constexpr std::size_t hand_over_every = 4;
+  if (released_.size() < hand_over_every) return;
+  const std::unique_lock lock(queue_mutex_, std::try_to_lock);
+  if (lock.owns_lock()) hand_over_released();
+}
+
+void loop::hand_over_released() noexcept {
+  for (auto& emptied : released_) {
+    // Not kept only if the list of spares could not grow: freed by the clear below.
+    incoming_.keep_spare(emptied);
+  }
+  released_.clear();
+}
+
+void loop::retire_batch() {
+  if (batch_runners_ == 0) {
+    batch_.clear();
+  } else {
+    batch_.move_blocks_to(retired_);  // a task of this batch still runs from one of them
+  }
+  batch_position_ = 0;
 }
 
 void loop::discard_pending() noexcept {
@@ -206,7 +267,13 @@ void loop::discard_pending() noexcept {
     t->status.compare_exchange_strong(expected, detail::timer_state::cancelled, std::memory_order_acq_rel);
     t->callback.reset();
   }
-  batch_.recycle();
+  released_.clear();
+  if (batch_runners_ == 0) {
+    batch_.clear();
+  } else {
+    // A task of this batch still runs from one of its blocks: retire_batch frees them.
+    batch_.destroy_tasks();
+  }
   batch_position_ = 0;
   // `queued` and `timers` are destroyed here, on the loop thread, without running.
 }

@@ -197,6 +197,9 @@ class loop {
 
   timer schedule(duration delay, task&& fn);
   void run_guarded(task& fn) noexcept;
+  void release_block(std::size_t index) noexcept;
+  void hand_over_released() noexcept;
+  void retire_batch();
   std::size_t run_due_timers(time_point now);
   void compact_timers();
 
@@ -264,6 +267,15 @@ class loop {
   // Loop thread only: the batch being run and where the last pump stopped in it.
   detail::task_blocks batch_;
   std::size_t batch_position_ = 0;
+  // Loop thread only: pumps now running tasks of the batch; more than one when a
+  // task pumps its own loop. While a task runs, the storage of its block must
+  // outlive it: a nested pump neither releases blocks nor frees a batch, it
+  // parks what it retires in retired_, freed when no batch task runs any more.
+  int batch_runners_ = 0;
+  std::vector<detail::task_blocks::block> retired_;
+  // Loop thread only: blocks released but not yet handed to the producers'
+  // spares (their lock was busy); hand_over_released() runs under the queue lock.
+  std::vector<detail::task_blocks::block> released_;
 
   mutable std::mutex timers_mutex_;                           // guards timers_ and timer_sequence_
   std::vector<std::shared_ptr<detail::timer_state>> timers_;  // a min-heap by (deadline, sequence)
