@@ -235,8 +235,9 @@ void download_manager::engine::conclude(transfer& t, CURLcode result, steady::ti
       }
       t.state = transfer_state::retrying;
       t.rate = 0;
-      t.retry_at = now + backoff_delay(s_.options.retry_delay, t.retries_used,
-                                       std::uniform_real_distribution<double>(0.0, 1.0)(random_));
+      t.retry_at = now + retry_delay(backoff_delay(s_.options.retry_delay, t.retries_used,
+                                                   std::uniform_real_distribution<double>(0.0, 1.0)(random_)),
+                                     t.server_retry_after());
       ++t.retries_used;
       return;
   }

@@ -2,8 +2,11 @@
 
 #include "engine/file_name.hpp"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 
 namespace handoff::fetch {
 
@@ -100,6 +103,15 @@ std::string_view standard_reason_phrase(long status) noexcept {
   }
 }
 
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::int64_t now) {
+  if (const auto seconds = parse_number(value)) return std::chrono::seconds(*seconds);
+  // An HTTP-date ("Sun, 22 Nov 2026 07:00:00 GMT"); libcurl parses every form RFC 9110 allows.
+  const std::string text(value);
+  const std::time_t when = curl_getdate(text.c_str(), nullptr);
+  if (when < 0) return std::nullopt;
+  return std::chrono::seconds(std::max<std::int64_t>(static_cast<std::int64_t>(when) - now, 0));
+}
+
 void response_headers::clear() { *this = response_headers{}; }
 
 void response_headers::feed(std::string_view line) {
@@ -129,6 +141,8 @@ void response_headers::feed(std::string_view line) {
     range_ = parse_content_range(value);
   } else if (iequals(name, "content-disposition")) {
     disposition_name_ = name_from_content_disposition(value);
+  } else if (iequals(name, "retry-after")) {
+    retry_after_ = parse_retry_after(value, static_cast<std::int64_t>(std::time(nullptr)));
   }
 }
 

@@ -4,12 +4,13 @@
 // redirects included, each response starting with its status line. A status
 // line starts a new response, so what is kept always belongs to the last
 // response: the one whose body is written. Only the fields fetch acts on are
-// kept: the status, its reason phrase, Content-Length, Content-Range and
-// Content-Disposition.
+// kept: the status, its reason phrase, Content-Length, Content-Range,
+// Content-Disposition and Retry-After.
 //
 // Threads: not synchronized; one transfer's callbacks (the engine thread) own it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,10 @@ struct content_range {
 
 /// Parses a Content-Range value; nothing if it is not "bytes A-B/C" or "bytes A-B/*" with A <= B.
 std::optional<content_range> parse_content_range(std::string_view value);
+
+/// A Retry-After value: delay-seconds ("120") or an HTTP-date, as a wait from
+/// `now` (Unix seconds; a date in the past is no wait); nothing if it is neither.
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value, std::int64_t now);
 
 /// "Not Found" for 404 and the other common codes; empty for others. For HTTP/2, which sends no phrase.
 std::string_view standard_reason_phrase(long status) noexcept;
@@ -46,6 +51,10 @@ class response_headers {
   [[nodiscard]] const std::optional<content_range>& range() const noexcept { return range_; }
   /// The file name of Content-Disposition, unsanitized; empty when none.
   [[nodiscard]] const std::string& disposition_name() const noexcept { return disposition_name_; }
+  /// How long the server asked the client to wait before trying again (Retry-After), if it did.
+  [[nodiscard]] const std::optional<std::chrono::seconds>& retry_after() const noexcept {
+    return retry_after_;
+  }
   /// True once the blank line that ends a response's headers arrived.
   [[nodiscard]] bool complete() const noexcept { return complete_; }
 
@@ -55,6 +64,7 @@ class response_headers {
   std::int64_t content_length_ = -1;
   std::optional<content_range> range_;
   std::string disposition_name_;
+  std::optional<std::chrono::seconds> retry_after_;
   bool complete_ = false;
 };
 

@@ -38,4 +38,12 @@ std::chrono::milliseconds backoff_delay(std::chrono::milliseconds base, unsigned
       static_cast<std::chrono::milliseconds::rep>(static_cast<double>(planned.count()) * (0.5 + jitter / 2)));
 }
 
+std::chrono::milliseconds retry_delay(std::chrono::milliseconds backoff,
+                                      const std::optional<std::chrono::seconds>& server_asked) noexcept {
+  if (!server_asked) return backoff;
+  const std::chrono::milliseconds asked =
+      std::min<std::chrono::milliseconds>(*server_asked, max_server_retry_delay);
+  return std::max(backoff, asked);
+}
+
 }  // namespace handoff::fetch

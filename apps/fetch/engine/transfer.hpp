@@ -69,6 +69,10 @@ class transfer {
   void fill(transfer_status& status) const;
 
   [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+  /// The wait the last response asked for (Retry-After), if it did.
+  [[nodiscard]] const std::optional<std::chrono::seconds>& server_retry_after() const noexcept {
+    return headers_.retry_after();
+  }
   [[nodiscard]] unsigned attempts() const noexcept { return attempts_; }
   [[nodiscard]] std::uint64_t bytes() const noexcept { return offset_; }
 

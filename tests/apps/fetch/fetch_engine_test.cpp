@@ -267,6 +267,19 @@ TEST_F(fetch_engine, a_500_is_retried_until_the_file_comes) {
   EXPECT_EQ(names(), std::vector<std::string>{"flaky.bin"});
 }
 
+TEST_F(fetch_engine, a_503_with_retry_after_is_retried_no_sooner_than_the_server_asked) {
+  options_.retries = 3;
+  options_.retry_delay = 1ms;  // the backoff alone would come back at once
+  const fetch_snapshot s = fetch_all({"/busy/1/1/1000/busy.bin"});
+  const transfer_status& t = s.transfers[0];
+  EXPECT_EQ(t.state, transfer_state::done);
+  EXPECT_EQ(t.attempts, 2u);
+  const auto requests = server_.requests_for("/busy/1/1/1000/busy.bin");
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_GE(requests[1].at - requests[0].at, 1s);
+  EXPECT_EQ(read_file(path("busy.bin")), file_content(1000));
+}
+
 TEST_F(fetch_engine,
        persistent_500s_fail_once_the_retries_are_spent_and_the_retrying_state_shows_in_between) {
   options_.retries = 2;

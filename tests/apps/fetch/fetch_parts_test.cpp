@@ -200,6 +200,27 @@ TEST(fetch_retry_policy, transient_failures_are_timeouts_refusals_cuts_and_5xx_n
   }
 }
 
+TEST(fetch_retry_policy, a_servers_retry_after_is_honoured_when_longer_than_the_backoff_up_to_5_minutes) {
+  EXPECT_EQ(retry_delay(500ms, std::nullopt), 500ms);
+  EXPECT_EQ(retry_delay(500ms, std::chrono::seconds(0)), 500ms);
+  EXPECT_EQ(retry_delay(500ms, std::chrono::seconds(120)), 120000ms);
+  EXPECT_EQ(retry_delay(500ms, std::chrono::seconds(86400)), 300000ms);
+}
+
+TEST(fetch_headers, retry_after_is_delay_seconds_or_an_http_date) {
+  EXPECT_EQ(parse_retry_after("120", 0), std::chrono::seconds(120));
+  // 1 Jan 2026 00:00:10 GMT is 1767225610.
+  EXPECT_EQ(parse_retry_after("Thu, 01 Jan 2026 00:00:10 GMT", 1767225600), std::chrono::seconds(10));
+  EXPECT_EQ(parse_retry_after("Thu, 01 Jan 2026 00:00:10 GMT", 1767225700), std::chrono::seconds(0));
+  EXPECT_EQ(parse_retry_after("soon", 0), std::nullopt);
+  response_headers h;
+  h.feed("HTTP/1.1 503 Service Unavailable\r\n");
+  h.feed("retry-after: 7\r\n");
+  EXPECT_EQ(h.retry_after(), std::chrono::seconds(7));
+  h.feed("HTTP/1.1 200 OK\r\n");
+  EXPECT_EQ(h.retry_after(), std::nullopt);
+}
+
 TEST(fetch_retry_policy, backoff_doubles_with_jitter_between_half_and_all_and_stops_at_30_s) {
   EXPECT_EQ(backoff_delay(500ms, 0, 1.0), 500ms);
   EXPECT_EQ(backoff_delay(500ms, 0, 0.0), 250ms);

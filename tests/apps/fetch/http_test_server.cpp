@@ -252,7 +252,7 @@ void http_test_server::serve(int fd, std::size_t connection) {
     }
     {
       const std::lock_guard lock(mutex_);  // the log and the in-flight count
-      requests_.push_back({r.path, r.range, connection});
+      requests_.push_back({r.path, r.range, connection, std::chrono::steady_clock::now()});
       max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
     }
     const bool keep_alive = respond(fd, r);
@@ -314,6 +314,13 @@ bool http_test_server::respond(int fd, const request& r) {
       return send_file(fd, tail(2), r, {}, true, false, false);
     }
     return send_file(fd, tail(2), r, {}, true, false, misbehave);
+  }
+  if (route == "busy" && parts.size() > 4) {
+    const auto times = number(parts[1]);
+    if (times && count("busy/" + std::string(parts[4])) < *times) {
+      return simple(503, "Retry-After: " + std::string(parts[2]) + "\r\n", "busy, come back later\n");
+    }
+    return send_file(fd, tail(3), r, {}, true, false, false);
   }
   if (route == "redirect" && parts.size() > 1) {
     const auto hops = number(parts[1]);

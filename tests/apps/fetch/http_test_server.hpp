@@ -16,6 +16,8 @@
 //   /slow/N                   announces N bytes, sends one, then nothing
 //   /status/CODE              that status with a short error page
 //   /flaky/K/N/NAME           500 for the first K requests of NAME, then the file
+//   /busy/K/S/N/NAME          503 with Retry-After: S (seconds) for the first K
+//                             requests of NAME, then the file
 //   /cut/K/N/NAME             the first K responses for NAME announce their
 //                             length, send half of it and close; then the file
 //   /redirect/K/N/NAME        K redirects (302, relative), then /file/N/NAME
@@ -49,8 +51,9 @@ std::string file_content(std::uint64_t size);
 
 struct request_record {
   std::string path;
-  std::string range;           // the Range header's value; empty when none
-  std::size_t connection = 0;  // 1, 2, ... in the order connections were accepted
+  std::string range;                           // the Range header's value; empty when none
+  std::size_t connection = 0;                  // 1, 2, ... in the order connections were accepted
+  std::chrono::steady_clock::time_point at{};  // when its headers had arrived
 };
 
 class http_test_server {
