@@ -84,15 +84,7 @@ done
 
 # 4. The close button, with the workers busy.
 [ "$(wait_workers 2 | grep -c .)" -eq 2 ] || fail "the workers were not running before the close"
-start=$(date +%s%N)
-"$wm_delete" "$window"
-status=0
-wait "$app_pid" || status=$?
-elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-app_pid=
-[ "$status" -eq 0 ] || fail "livepi exited with $status after the close button"
-[ "$elapsed_ms" -le $((close_limit * 1000)) ] ||
-  fail "livepi took ${elapsed_ms} ms to exit after the close button (limit ${close_limit} s)"
+close_and_expect_exit "$wm_delete" "$window" "$close_limit"
 for pid in $second_workers; do
   ! kill -0 "$pid" 2>/dev/null || fail "worker $pid outlived the window"
 done

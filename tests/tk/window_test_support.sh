@@ -8,6 +8,7 @@
 #   title_matches WINDOW REGEX   true when the window's title matches (extended regex)
 #   wait_title WINDOW REGEX      waits (20 s) until the title matches, failing if the program exits
 #   current_title WINDOW         the window's title now
+#   close_and_expect_exit WM_DELETE_WINDOW WINDOW LIMIT   the close button, then exit 0 in time
 # Every wait polls something a person could see, under a deadline: no sleep
 # stands in for synchronisation.
 command -v xdotool >/dev/null || { echo "FAIL: xdotool is missing (scripts/install-deps installs it)" >&2; exit 1; }
@@ -57,4 +58,19 @@ wait_title() {
       fail "the title never matched '$regex' within 20 s (last: '$(current_title "$window")')"
     sleep 0.02
   done
+}
+
+# close_and_expect_exit WM_DELETE_WINDOW WINDOW LIMIT_SECONDS: the window
+# manager's close button (sent by the wm_delete_window tool), then the program
+# must exit 0 within LIMIT_SECONDS. Sets elapsed_ms; clears app_pid.
+close_and_expect_exit() {
+  local wm_delete=$1 window=$2 limit=$3 start status=0
+  start=$(date +%s%N)
+  "$wm_delete" "$window" || fail "wm_delete_window $window failed"
+  wait "$app_pid" || status=$?
+  elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+  app_pid=
+  [ "$status" -eq 0 ] || fail "the program exited with $status after the close button"
+  [ "$elapsed_ms" -le $((limit * 1000)) ] ||
+    fail "the program took ${elapsed_ms} ms to exit after the close button (limit ${limit} s)"
 }

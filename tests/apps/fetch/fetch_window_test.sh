@@ -68,15 +68,7 @@ until [ -n "$(find "$work/two" -name '*.part' -size +0c)" ]; do
   [ $SECONDS -lt $deadline ] || fail "no byte of the stalled transfer reached its .part file"
   sleep 0.02
 done
-start=$(date +%s%N)
-"$wm_delete" "$window"
-status=0
-wait "$app_pid" || status=$?
-elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-app_pid=
-[ "$status" -eq 0 ] || fail "fetch exited with $status after the close button"
-[ "$elapsed_ms" -le $((close_limit * 1000)) ] ||
-  fail "fetch took ${elapsed_ms} ms to exit after the close button (limit ${close_limit} s)"
+close_and_expect_exit "$wm_delete" "$window" "$close_limit"
 ls "$work/two" | grep -q '\.part$' || fail "the partial file was not kept: $(ls "$work/two")"
 ls "$work/two" | grep -vq '\.part$' && fail "a cut-off transfer left a complete-looking file: $(ls "$work/two")"
 echo "ok: typed lines became transfers (Tcl stayed text), row Cancel, closed busy in ${elapsed_ms} ms, .part kept"
