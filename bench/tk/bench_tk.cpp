@@ -209,12 +209,11 @@ struct counter {
   }
 };
 
-double throughput_once(tk_loop& ui, bool raw, std::size_t n) {
-  const Tcl_ThreadId thread = Tcl_GetCurrentThread();
-  counter c;
-  c.target = n;
-  std::int64_t start = 0;
-  std::thread producer([&] {
+// A producer thread that posts `n` tasks counting into `c`, raw Tcl events or
+// handoff posts, as fast as it can; `start` gets the time of its first post.
+std::thread flood(tk_loop& ui, Tcl_ThreadId thread, bool raw, counter& c, std::size_t n,
+                  std::int64_t& start) {
+  return std::thread([&ui, thread, raw, &c, n, &start] {
     start = bench::now_ns();
     if (raw) {
       for (std::size_t i = 0; i < n; ++i) {
@@ -225,6 +224,14 @@ double throughput_once(tk_loop& ui, bool raw, std::size_t n) {
       for (std::size_t i = 0; i < n; ++i) ui.post([target = &c] { target->hit(); });
     }
   });
+}
+
+double throughput_once(tk_loop& ui, bool raw, std::size_t n) {
+  const Tcl_ThreadId thread = Tcl_GetCurrentThread();
+  counter c;
+  c.target = n;
+  std::int64_t start = 0;
+  std::thread producer = flood(ui, thread, raw, c, n, start);
   drive_until(c.done, raw ? "tk throughput/raw" : "tk throughput/handoff");
   producer.join();
   return static_cast<double>(n) / (static_cast<double>(c.end - start) / 1e9);
@@ -330,17 +337,7 @@ void flood_once(tk_loop& ui, bool raw, std::size_t n, std::int64_t work_ns, floo
   std::int64_t start = 0;
   const double cpu_before = bench::thread_cpu_ns();
   const std::int64_t wall_before = bench::now_ns();
-  std::thread producer([&] {
-    start = bench::now_ns();
-    if (raw) {
-      for (std::size_t i = 0; i < n; ++i) {
-        post_raw(
-            thread, [](void* target, std::int64_t) { static_cast<counter*>(target)->hit(); }, &c, 0);
-      }
-    } else {
-      for (std::size_t i = 0; i < n; ++i) ui.post([target = &c] { target->hit(); });
-    }
-  });
+  std::thread producer = flood(ui, thread, raw, c, n, start);
   drive_until(c.done, raw ? "tk timer_flood/raw" : "tk timer_flood/handoff");
   out.cpu_share.push_back((bench::thread_cpu_ns() - cpu_before) /
                           static_cast<double>(bench::now_ns() - wall_before));
