@@ -19,9 +19,12 @@ void headless_driver::arm_deadline(clock::time_point deadline) noexcept {
   deadline_ = deadline;
 }
 
-bool headless_driver::wait(bool real_time) {
+bool headless_driver::wait(const clock& time, bool real_time) {
   std::unique_lock lock(mutex_);
-  if (woken_ || stop_requested_) {
+  // A manual clock's advance() wakes under this lock, so reading it here
+  // cannot miss one: either this read sees the new time, or the wake comes after.
+  const bool due_now = !real_time && deadline_ <= time.now();
+  if (woken_ || stop_requested_ || due_now) {
     woken_ = false;
     return false;
   }
@@ -81,7 +84,7 @@ void headless_loop::run() {
     if (driver.take_stop_request() || closed()) break;
     pump();
     const thread_activity waiting("waiting for work");
-    driver.wait(real_time);
+    driver.wait(time_source(), real_time);
   }
   if (closed()) discard_pending();
 }

@@ -41,8 +41,13 @@ timer loop::schedule(duration delay, task&& fn) {
   auto state = std::make_shared<detail::timer_state>();
   state->deadline = clock_.now() + std::max(delay, duration::zero());
   state->callback = std::move(fn);
+  bool wake = false;
   {
-    std::lock_guard lock(timers_mutex_);  // heap and sequence move together
+    // The push and the wake decision are one step against the pump's choice of
+    // deadline, made under this lock too: either that choice sees this timer,
+    // or it was recorded before, and this read sees it (repro:
+    // tests/repro/timer_deadline_race_test.cpp).
+    std::lock_guard lock(timers_mutex_);
     if (closed()) {
       refused_.fetch_add(1, std::memory_order_relaxed);
       state->status.store(detail::timer_state::cancelled, std::memory_order_relaxed);
@@ -51,11 +56,14 @@ timer loop::schedule(duration delay, task&& fn) {
     state->sequence = timer_sequence_++;
     timers_.push_back(state);
     std::push_heap(timers_.begin(), timers_.end(), timer_later{});
+    if (state->deadline < pump_promised_by_) {
+      wake = true;
+      // The wake brings a pump whose end chooses a deadline after this point:
+      // a later timer that is not earlier than this one needs no wake of its own.
+      pump_promised_by_ = state->deadline;
+    }
   }
-  // relaxed: a stale read only costs one spare wake; the pump re-arms from the heap.
-  if (state->deadline.time_since_epoch().count() < armed_deadline_.load(std::memory_order_relaxed)) {
-    driver_.wake();
-  }
+  if (wake) driver_.wake();
   return timer(std::move(state));
 }
 
@@ -202,8 +210,15 @@ pump_result loop::pump() {
     }
     result.more_ready = leftovers || waiting;
     if (leftovers || (waiting && !took_new_batch)) driver_.wake();
-    const time_point next = next_deadline();
-    armed_deadline_.store(next.time_since_epoch().count(), std::memory_order_relaxed);
+    time_point next = time_point::max();
+    {
+      // Choosing the deadline and recording it are one step against schedule(),
+      // which decides under this lock whether its timer needs a wake.
+      std::lock_guard lock(timers_mutex_);
+      if (!timers_.empty()) next = timers_.front()->deadline;
+      pump_promised_by_ = next;
+    }
+    if (observer_ != nullptr) observer_->on_deadline_chosen(next);
     driver_.arm_deadline(next);
   }
   // No task of a batch runs any more: what nested pumps retired can go.

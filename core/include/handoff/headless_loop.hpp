@@ -31,8 +31,10 @@ class headless_driver final : public loop_driver {
   void wake() noexcept override;
   void arm_deadline(clock::time_point deadline) noexcept override;
 
-  /// Sleeps until woken, stopped or (with a real clock) the armed deadline. True if it slept.
-  bool wait(bool real_time);
+  /// Sleeps until woken, stopped or the armed deadline. With a manual clock
+  /// (`real_time` false) time moves only by advance(), which wakes it: it then
+  /// sleeps only while the deadline is still ahead of `time`. True if it slept.
+  bool wait(const clock& time, bool real_time);
   void request_stop() noexcept;
   bool take_stop_request() noexcept;
   std::uint64_t wakeups() const noexcept;

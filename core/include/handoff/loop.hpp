@@ -277,12 +277,14 @@ class loop {
   // spares (their lock was busy); hand_over_released() runs under the queue lock.
   std::vector<detail::task_blocks::block> released_;
 
-  mutable std::mutex timers_mutex_;                           // guards timers_ and timer_sequence_
+  mutable std::mutex timers_mutex_;  // guards timers_, timer_sequence_ and pump_promised_by_
   std::vector<std::shared_ptr<detail::timer_state>> timers_;  // a min-heap by (deadline, sequence)
   std::uint64_t timer_sequence_ = 0;
   std::size_t timers_after_compaction_ = 0;
-  // The deadline last armed, as a count since epoch: a post_after that beats it must wake the loop.
-  std::atomic<duration::rep> armed_deadline_{time_point::max().time_since_epoch().count()};
+  // Guarded by timers_mutex_: the time by which a pump is already due (the
+  // deadline the last pump chose, or an earlier timer's wake since). A timer
+  // due before it must wake the loop; one due at or after it needs nothing.
+  time_point pump_promised_by_ = time_point::max();
 
   exception_handler on_exception_;     // loop thread only
   loop_observer* observer_ = nullptr;  // loop thread only
